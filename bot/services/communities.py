@@ -1,0 +1,252 @@
+"""Communities: one Telegram group each, with a leader and a pickup point."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.clock import local_date
+from bot.services.errors import AmbiguousCommunity, NotACommunity, NotAllowed
+from bot.services.people import Actor, Profile, UserRef, save_profile
+from bot.services.uow import unit_of_work
+from models import Community, GroupBuy, GroupBuyState, Order, OrderState, User
+
+MAX_PICKUP_POINT = 1000
+MAX_NAME = 128
+
+
+@dataclass(frozen=True)
+class CommunityRef:
+    id: int
+    chat_id: int
+    name: str
+    language: str
+    timezone: str
+    leader_id: int | None
+    pickup_point: str | None
+    active: bool
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def led_by(self, actor: Actor) -> bool:
+        return actor.is_admin or self.leader_id == actor.user_id
+
+    def require_leader(self, actor: Actor) -> None:
+        if not self.led_by(actor):
+            raise NotAllowed("leader")
+
+    @classmethod
+    def of(cls, row: Community) -> CommunityRef:
+        return cls(
+            id=row.id,
+            chat_id=row.chat_id,
+            name=row.name,
+            language=row.language,
+            timezone=row.timezone,
+            leader_id=row.leader_id,
+            pickup_point=row.pickup_point,
+            active=row.active,
+        )
+
+
+@dataclass(frozen=True)
+class Context:
+    user: UserRef
+    community: CommunityRef | None
+    leads: tuple[CommunityRef, ...]  # communities this user leads (active ones)
+
+
+@dataclass(frozen=True)
+class Registration:
+    community: CommunityRef
+    created: bool
+
+
+@dataclass(frozen=True)
+class CommunityOverview:
+    community: CommunityRef
+    leader_name: str | None
+    open_items: int
+    orders_today: int
+
+
+@unit_of_work
+async def load_context(
+    session: AsyncSession, profile: Profile, chat_id: int | None, now: datetime
+) -> Context:
+    """Everything the handlers need to know about who is asking and where: one transaction."""
+    user = await save_profile(session, profile, now)
+    community = None
+    if chat_id is not None and chat_id != profile.id:
+        row = await session.scalar(select(Community).where(Community.chat_id == chat_id))
+        community = CommunityRef.of(row) if row else None
+    leads = (
+        await session.scalars(
+            select(Community)
+            .where(Community.leader_id == profile.id, Community.active.is_(True))
+            .order_by(Community.id)
+        )
+    ).all()
+    return Context(user=user, community=community, leads=tuple(CommunityRef.of(c) for c in leads))
+
+
+@unit_of_work
+async def register(
+    session: AsyncSession,
+    actor: Actor,
+    chat_id: int,
+    name: str,
+    language: str,
+    timezone: str,
+    now: datetime,
+) -> Registration:
+    """Make the group a community; registering again renames and reactivates it."""
+    actor.require_admin()
+    name = name.strip()[:MAX_NAME] or str(chat_id)
+    row = await session.scalar(select(Community).where(Community.chat_id == chat_id))
+    created = row is None
+    if row is None:
+        row = Community(
+            chat_id=chat_id,
+            name=name,
+            language=language,
+            timezone=timezone,
+            active=True,
+            registered_by=actor.user_id,
+            created_at=now,
+        )
+        session.add(row)
+    else:
+        row.name = name
+        row.active = True
+    await session.flush()
+    return Registration(community=CommunityRef.of(row), created=created)
+
+
+@unit_of_work
+async def set_leader(
+    session: AsyncSession, actor: Actor, community_id: int, leader: Profile, now: datetime
+) -> UserRef:
+    actor.require_admin()
+    user = await save_profile(session, leader, now)
+    await session.execute(
+        update(Community).where(Community.id == community_id).values(leader_id=leader.id)
+    )
+    return user
+
+
+@unit_of_work
+async def set_pickup_point(
+    session: AsyncSession, actor: Actor, community: CommunityRef, text: str
+) -> None:
+    community.require_leader(actor)
+    await session.execute(
+        update(Community)
+        .where(Community.id == community.id)
+        .values(pickup_point=text.strip()[:MAX_PICKUP_POINT])
+    )
+
+
+@unit_of_work
+async def set_language(
+    session: AsyncSession, actor: Actor, community: CommunityRef, language: str
+) -> None:
+    community.require_leader(actor)
+    await session.execute(
+        update(Community).where(Community.id == community.id).values(language=language)
+    )
+
+
+@unit_of_work
+async def bot_left(session: AsyncSession, chat_id: int) -> CommunityRef | None:
+    """The bot was removed from the group: it is no longer posted to."""
+    row = await session.scalar(select(Community).where(Community.chat_id == chat_id))
+    if row is None:
+        return None
+    row.active = False
+    return CommunityRef.of(row)
+
+
+@unit_of_work
+async def chat_migrated(session: AsyncSession, old_chat_id: int, new_chat_id: int) -> None:
+    """A group became a supergroup and got a new id; the community follows it."""
+    await session.execute(
+        update(Community).where(Community.chat_id == old_chat_id).values(chat_id=new_chat_id)
+    )
+
+
+def pick_led_community(
+    community: CommunityRef | None, actor: Actor, leads: tuple[CommunityRef, ...]
+) -> CommunityRef:
+    """The community a leader command is about: the group it was sent in, or the one community
+    the user leads when sent privately."""
+    if community is not None:
+        community.require_leader(actor)
+        return community
+    if not leads:
+        raise NotAllowed("leader")
+    if len(leads) > 1:
+        raise AmbiguousCommunity(names=[c.name for c in leads])
+    return leads[0]
+
+
+def require_community(community: CommunityRef | None) -> CommunityRef:
+    if community is None:
+        raise NotACommunity()
+    return community
+
+
+@unit_of_work
+async def overview(session: AsyncSession, actor: Actor, now: datetime) -> list[CommunityOverview]:
+    actor.require_admin()
+    rows = (
+        await session.execute(
+            select(Community, User)
+            .outerjoin(User, User.id == Community.leader_id)
+            .where(Community.active.is_(True))
+            .order_by(Community.name, Community.id)
+        )
+    ).all()
+    open_counts = dict(
+        (
+            await session.execute(
+                select(GroupBuy.community_id, func.count())
+                .where(GroupBuy.state == GroupBuyState.OPEN)
+                .group_by(GroupBuy.community_id)
+            )
+        ).all()
+    )
+    result = []
+    for community, leader in rows:
+        ref = CommunityRef.of(community)
+        day = local_date(now, ref.tz)
+        start = datetime.combine(day, datetime.min.time(), tzinfo=ref.tz)
+        orders_today = await session.scalar(
+            select(func.count())
+            .select_from(Order)
+            .join(GroupBuy, GroupBuy.id == Order.group_buy_id)
+            .where(
+                GroupBuy.community_id == community.id,
+                Order.joined_at >= start,
+                Order.joined_at < start + timedelta(days=1),
+                Order.state != OrderState.CANCELLED,
+            )
+        )
+        leader_name = None
+        if leader is not None:
+            leader_name = UserRef.of(leader).display_name
+        result.append(
+            CommunityOverview(
+                community=ref,
+                leader_name=leader_name,
+                open_items=int(open_counts.get(community.id, 0)),
+                orders_today=int(orders_today or 0),
+            )
+        )
+    return result

@@ -1,0 +1,167 @@
+"""Domain refusals. A service raises one of these and its transaction rolls back: nothing changes.
+
+Each carries the facts the user needs to understand the refusal; `handlers/errors.py` words them
+in the user's language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+
+class DomainError(Exception):
+    """Base of every refusal the user should see explained."""
+
+    def __str__(self) -> str:
+        return repr(self)
+
+
+@dataclass(eq=False)
+class NotAllowed(DomainError):
+    """The actor lacks the role: `role` is "admin" or "leader"."""
+
+    role: str
+
+
+@dataclass(eq=False)
+class NotACommunity(DomainError):
+    """The group has not been registered with /register."""
+
+
+@dataclass(eq=False)
+class CommunityInactive(DomainError):
+    name: str
+
+
+@dataclass(eq=False)
+class NoActiveCommunities(DomainError):
+    pass
+
+
+@dataclass(eq=False)
+class UserUnknown(DomainError):
+    """No such member in this group (for /setleader <user_id>)."""
+
+    user_id: int
+
+
+@dataclass(eq=False)
+class BadQuantity(DomainError):
+    maximum: int
+
+
+@dataclass(eq=False)
+class ItemNotFound(DomainError):
+    number: int
+
+
+@dataclass(eq=False)
+class ItemClosed(DomainError):
+    number: int
+    name: str
+    state: str  # "open" here means: the deadline passed and closing is under way
+
+
+@dataclass(eq=False)
+class SoldOut(DomainError):
+    number: int
+    name: str
+    left: int
+
+
+@dataclass(eq=False)
+class OverLimit(DomainError):
+    number: int
+    name: str
+    limit: int
+    have: int
+
+
+@dataclass(eq=False)
+class NotJoined(DomainError):
+    number: int
+    name: str
+
+
+@dataclass(eq=False)
+class DropNotFound(DomainError):
+    drop_id: int
+
+
+@dataclass(eq=False)
+class DropAlreadyPublished(DomainError):
+    drop_id: int
+    published_at: datetime
+
+
+@dataclass(eq=False)
+class PickupBeforeDeadline(DomainError):
+    """The pickup date would come before the deadline (in `community`, if it is one's time)."""
+
+    pickup_date: date
+    deadline: datetime
+    community: str | None
+
+
+@dataclass(eq=False)
+class NothingToArrive(DomainError):
+    pass
+
+
+@dataclass(eq=False)
+class ItemNotFormed(DomainError):
+    number: int
+    state: str | None  # None: no such item
+
+
+@dataclass(eq=False)
+class NothingClosed(DomainError):
+    pass
+
+
+@dataclass(eq=False)
+class CodeMalformed(DomainError):
+    pass
+
+
+@dataclass(eq=False)
+class CodeUnknown(DomainError):
+    pass
+
+
+@dataclass(eq=False)
+class CodeUsed(DomainError):
+    used_at: datetime
+
+
+@dataclass(eq=False)
+class CodeOtherCommunity(DomainError):
+    pass
+
+
+@dataclass(eq=False)
+class GoodsNotArrived(DomainError):
+    items: list[str]
+
+
+@dataclass(eq=False)
+class NothingToHandOver(DomainError):
+    """The code is active but none of its goods can be handed over (e.g. all were short)."""
+
+
+@dataclass(eq=False)
+class NothingToUndo(DomainError):
+    pass
+
+
+@dataclass(eq=False)
+class UndoTooLate(DomainError):
+    used_at: datetime
+
+
+@dataclass(eq=False)
+class AmbiguousCommunity(DomainError):
+    """A leader of several communities used a community command in a private chat."""
+
+    names: list[str]

@@ -1,0 +1,284 @@
+"""The outbox: messages queued in the same transaction as the change that causes them.
+
+A service calls `enqueue(...)` inside its own unit of work, so a crash either loses both the change
+and the message or neither. `bot.delivery.sender` claims due rows, renders them in the recipient's
+language at that moment, sends them and records the outcome here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.sql import upsert
+from bot.services.uow import unit_of_work
+from models import Community, DropPost, OutboxMessage, OutboxState, User
+
+
+class Kind(StrEnum):
+    DROP_POST = "drop_post"  # the drop's items with Join buttons, in a community group
+    CLOSED = "closed"  # private: your group-buys closed (formed with your code, or failed)
+    CLOSED_GROUP = "closed_group"  # group: which items formed
+    READY = "ready"  # private: goods at the pickup point, with your code
+    REMINDER = "reminder"  # private: please pick up
+    UNREACHABLE = "unreachable"  # group: these members must start the bot first
+    BROADCAST = "broadcast"  # group: an admin's news
+    BROADCAST_REPORT = "broadcast_report"  # private, to the admin: sent / failed
+
+
+# Lower goes first. Codes and arrival news before posts; broadcasts last.
+PRIORITY: dict[Kind, int] = {
+    Kind.CLOSED: 10,
+    Kind.READY: 10,
+    Kind.CLOSED_GROUP: 20,
+    Kind.DROP_POST: 20,
+    Kind.UNREACHABLE: 25,
+    Kind.BROADCAST_REPORT: 30,
+    Kind.REMINDER: 40,
+    Kind.BROADCAST: 60,
+}
+
+# Rows of these kinds waiting for the same chat go out as one message.
+COALESCED: frozenset[Kind] = frozenset({Kind.UNREACHABLE})
+
+MAX_ATTEMPTS = 8
+_CHUNK = 500  # rows per INSERT; stays under SQLite's bound-parameter limit
+
+
+@dataclass(frozen=True)
+class Notice:
+    kind: Kind
+    chat_id: int
+    payload: dict[str, Any]
+    user_id: int | None = None  # the private recipient
+    community_id: int | None = None
+    dedupe_key: str | None = None
+    broadcast_id: int | None = None
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    kind: Kind
+    chat_id: int
+    user_id: int | None
+    community_id: int | None
+    broadcast_id: int | None
+    payload: dict[str, Any]
+    attempts: int
+
+
+async def enqueue(session: AsyncSession, notices: Iterable[Notice], now: datetime) -> int:
+    """Queue messages in the caller's transaction. A notice whose dedupe key was queued before is
+    dropped: the same fact is never sent twice. Returns how many were queued."""
+    rows = [
+        {
+            "kind": notice.kind.value,
+            "chat_id": notice.chat_id,
+            "user_id": notice.user_id,
+            "community_id": notice.community_id,
+            "broadcast_id": notice.broadcast_id,
+            "payload": notice.payload,
+            "priority": PRIORITY[notice.kind],
+            "dedupe_key": notice.dedupe_key,
+            "state": OutboxState.PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for notice in notices
+    ]
+    queued = 0
+    for start in range(0, len(rows), _CHUNK):
+        statement = (
+            upsert(session, OutboxMessage)
+            .values(rows[start : start + _CHUNK])
+            .on_conflict_do_nothing(index_elements=[OutboxMessage.dedupe_key])
+        )
+        result = await session.execute(statement)
+        queued += int(getattr(result, "rowcount", 0) or 0)
+    return queued
+
+
+async def release_for_user(session: AsyncSession, user_id: int, now: datetime) -> int:
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.user_id == user_id, OutboxMessage.state == OutboxState.BLOCKED)
+        .values(state=OutboxState.PENDING, next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+@unit_of_work
+async def claim_due(
+    session: AsyncSession, now: datetime, limit: int, skip: Sequence[int] = ()
+) -> list[OutboxItem]:
+    """Due rows, most urgent first. `skip` holds the ids this process is already sending."""
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.state == OutboxState.PENDING, OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.priority, OutboxMessage.id)
+        .limit(limit)
+    )
+    if skip:
+        query = query.where(OutboxMessage.id.not_in(list(skip)))
+    rows = (await session.scalars(query)).all()
+    return [
+        OutboxItem(
+            id=row.id,
+            kind=Kind(row.kind),
+            chat_id=row.chat_id,
+            user_id=row.user_id,
+            community_id=row.community_id,
+            broadcast_id=row.broadcast_id,
+            payload=row.payload,
+            attempts=row.attempts,
+        )
+        for row in rows
+    ]
+
+
+@unit_of_work
+async def next_due_at(session: AsyncSession) -> datetime | None:
+    return await session.scalar(
+        select(func.min(OutboxMessage.next_attempt_at)).where(
+            OutboxMessage.state == OutboxState.PENDING
+        )
+    )
+
+
+@unit_of_work
+async def mark_sent(
+    session: AsyncSession, items: Sequence[OutboxItem], message_ids: list[int], now: datetime
+) -> None:
+    ids = [item.id for item in items]
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids))
+        .values(state=OutboxState.SENT, sent_at=now, message_ids=message_ids, error=None)
+        .execution_options(synchronize_session=False)
+    )
+    for item in items:
+        if item.kind is Kind.DROP_POST:
+            # The live post is edited later (results, progress): remember where it is.
+            await session.execute(
+                update(DropPost)
+                .where(DropPost.id == item.payload["post_id"])
+                .values(message_ids=message_ids)
+                .execution_options(synchronize_session=False)
+            )
+
+
+@unit_of_work
+async def retry_later(
+    session: AsyncSession, item: OutboxItem, delay: timedelta, error: str, now: datetime
+) -> bool:
+    """Schedule another attempt; past MAX_ATTEMPTS the row fails for good. True if it will retry."""
+    attempts = item.attempts + 1
+    if attempts >= MAX_ATTEMPTS:
+        await _set_failed(session, item.id, error)
+        return False
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == item.id)
+        .values(attempts=attempts, next_attempt_at=now + delay, error=error[:1000])
+        .execution_options(synchronize_session=False)
+    )
+    return True
+
+
+@unit_of_work
+async def postpone(session: AsyncSession, items: Sequence[OutboxItem], until: datetime) -> None:
+    """Telegram asked us to wait (429): not the message's fault, so no attempt is counted."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_([item.id for item in items]))
+        .values(next_attempt_at=until)
+        .execution_options(synchronize_session=False)
+    )
+
+
+@unit_of_work
+async def mark_failed(session: AsyncSession, items: Sequence[OutboxItem], error: str) -> None:
+    for item in items:
+        await _set_failed(session, item.id, error)
+
+
+async def _set_failed(session: AsyncSession, outbox_id: int, error: str) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == outbox_id)
+        .values(state=OutboxState.FAILED, error=error[:1000])
+        .execution_options(synchronize_session=False)
+    )
+
+
+@unit_of_work
+async def hold_for_user(session: AsyncSession, item: OutboxItem, now: datetime) -> None:
+    """The recipient cannot be written to (never started the bot, or blocked it).
+
+    The message waits for their /start, and the community's group is told once per episode,
+    with the deep link, that they should open the private chat.
+    """
+    assert item.user_id is not None
+    user = await session.get(User, item.user_id)
+    if user is None:
+        await _set_failed(session, item.id, "unknown recipient")
+        return
+    if user.unreachable_at is None:
+        user.unreachable_at = now
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == item.id)
+        .values(state=OutboxState.BLOCKED)
+        .execution_options(synchronize_session=False)
+    )
+    if item.community_id is None:
+        return
+    community = await session.get(Community, item.community_id)
+    if community is None or not community.active:
+        return
+    episode = int(user.unreachable_at.timestamp())
+    notice = Notice(
+        kind=Kind.UNREACHABLE,
+        chat_id=community.chat_id,
+        community_id=community.id,
+        payload={"user_id": user.id, "name": _display_name(user)},
+        dedupe_key=f"unreachable:{community.id}:{user.id}:{episode}",
+    )
+    await enqueue(session, [notice], now)
+
+
+@unit_of_work
+async def recipient_reachable(session: AsyncSession, user_id: int) -> bool:
+    """False once a 403 was seen for this user and they have not started the bot since."""
+    unreachable_at = await session.scalar(select(User.unreachable_at).where(User.id == user_id))
+    return unreachable_at is None
+
+
+@unit_of_work
+async def deactivate_chat(session: AsyncSession, chat_id: int, error: str) -> None:
+    """The bot is no longer in this group: stop posting there."""
+    await session.execute(
+        update(Community)
+        .where(Community.chat_id == chat_id)
+        .values(active=False)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.chat_id == chat_id, OutboxMessage.state == OutboxState.PENDING)
+        .values(state=OutboxState.FAILED, error=error[:1000])
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _display_name(user: User) -> str:
+    return f"{user.first_name} {user.last_name}" if user.last_name else user.first_name

@@ -1,0 +1,75 @@
+"""Units of work: every public service function owns exactly one transaction.
+
+`@unit_of_work` begins the transaction, commits it when the function returns, rolls it back when
+it raises (a domain refusal changes nothing), and retries the few database errors that mean
+"try again" (a deadlock victim on PostgreSQL, a lock timeout on SQLite). Called from inside another
+unit of work it joins that transaction instead of starting its own.
+
+On SQLite the units of one process also take turns on an asyncio lock: the database allows one
+writer anyway, and handing the turn over in-process is much faster than SQLite's busy-wait sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import random
+import weakref
+from collections.abc import Callable, Coroutine
+from contextlib import AbstractAsyncContextManager, nullcontext
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+_RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}  # serialization, deadlock, lock not available
+_sqlite_turns: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def is_transient(error: DBAPIError) -> bool:
+    original = error.orig
+    sqlstate = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+    if sqlstate in _RETRYABLE_SQLSTATES:
+        return True
+    return "database is locked" in str(original)
+
+
+def _turn(session: AsyncSession) -> AbstractAsyncContextManager[Any]:
+    bind = session.bind
+    engine = bind.sync_engine if bind is not None else None
+    if not isinstance(engine, Engine) or engine.dialect.name != "sqlite":
+        return nullcontext()
+    lock = _sqlite_turns.get(engine)
+    if lock is None:
+        lock = _sqlite_turns[engine] = asyncio.Lock()
+    return lock
+
+
+def unit_of_work(
+    func: Callable[Concatenate[AsyncSession, P], Coroutine[Any, Any, R]],
+) -> Callable[Concatenate[AsyncSession, P], Coroutine[Any, Any, R]]:
+    @functools.wraps(func)
+    async def run(session: AsyncSession, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        if session.in_transaction():
+            return await func(session, *args, **kwargs)
+        attempt = 1
+        while True:
+            try:
+                async with _turn(session), session.begin():
+                    return await func(session, *args, **kwargs)
+            except DBAPIError as error:
+                if attempt >= MAX_ATTEMPTS or not is_transient(error):
+                    raise
+                log.warning("retrying %s after %s (attempt %d)", func.__name__, error, attempt)
+                await asyncio.sleep(random.uniform(0.005, 0.02) * attempt)
+                attempt += 1
+
+    return run

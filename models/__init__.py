@@ -1,0 +1,30 @@
+"""SQLAlchemy tables of tuanbot. Importing this package registers every table on `Base.metadata`."""
+
+from models.base import Base, UTCDateTime
+from models.drops import Drop, DropItem, DropPost
+from models.enums import CodeState, DropState, GroupBuyState, OrderState, OutboxState, PostState
+from models.group_buys import GroupBuy, Handover, Order, PickupCode
+from models.outbox import Broadcast, OutboxMessage
+from models.people import Community, User
+
+__all__ = [
+    "Base",
+    "Broadcast",
+    "CodeState",
+    "Community",
+    "Drop",
+    "DropItem",
+    "DropPost",
+    "DropState",
+    "GroupBuy",
+    "GroupBuyState",
+    "Handover",
+    "Order",
+    "OrderState",
+    "OutboxMessage",
+    "OutboxState",
+    "PickupCode",
+    "PostState",
+    "UTCDateTime",
+    "User",
+]

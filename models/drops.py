@@ -1,0 +1,70 @@
+"""Drops (a day's pre-sale items), their items, and their posts in each community."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, UTCDateTime
+from models.enums import DropState, PostState
+from models.types import state_type
+
+
+class Drop(Base):
+    __tablename__ = "drops"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state: Mapped[DropState] = mapped_column(state_type(DropState))
+    # "+2h" (after posting) or "18:00" (local time in each community).
+    deadline_spec: Mapped[str] = mapped_column(String(16))
+    # "2026-11-24", "today", "tomorrow", or None for "the day after the deadline".
+    pickup_spec: Mapped[str | None] = mapped_column(String(16))
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    source_text: Mapped[str] = mapped_column(Text)
+
+
+class DropItem(Base):
+    __tablename__ = "drop_items"
+    __table_args__ = (UniqueConstraint("drop_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    drop_id: Mapped[int] = mapped_column(ForeignKey("drops.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str | None] = mapped_column(String(32))
+    price: Mapped[int] = mapped_column(Integer)  # minor units (fen / cents)
+    min_members: Mapped[int] = mapped_column(Integer)
+    purchase_limit: Mapped[int | None] = mapped_column(Integer)
+    stock: Mapped[int | None] = mapped_column(Integer)
+    # Shared by every community; changed only by conditional UPDATEs (see services/joins.py).
+    stock_left: Mapped[int | None] = mapped_column(Integer)
+    returnable: Mapped[bool] = mapped_column(Boolean, default=True)
+    earns_points: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class DropPost(Base):
+    """One drop in one community: when it goes out and which messages carry it."""
+
+    __tablename__ = "drop_posts"
+    __table_args__ = (UniqueConstraint("drop_id", "community_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    drop_id: Mapped[int] = mapped_column(ForeignKey("drops.id", ondelete="CASCADE"))
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    state: Mapped[PostState] = mapped_column(state_type(PostState))
+    post_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    message_ids: Mapped[list[int] | None] = mapped_column(JSON)

@@ -1,0 +1,52 @@
+"""The states of DOMAIN.md, stored as short strings."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class DropState(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+
+
+class PostState(StrEnum):
+    """One drop posted to one community."""
+
+    SCHEDULED = "scheduled"
+    POSTED = "posted"
+
+
+class GroupBuyState(StrEnum):
+    """One item in one community."""
+
+    SCHEDULED = "scheduled"  # its drop post is not out yet
+    OPEN = "open"
+    FORMED = "formed"
+    FAILED = "failed"
+    ARRIVED = "arrived"
+
+
+class OrderState(StrEnum):
+    """One resident in one group-buy."""
+
+    JOINED = "joined"
+    CANCELLED = "cancelled"
+    CONFIRMED = "confirmed"  # the group-buy formed
+    FAILED = "failed"  # the group-buy did not form; nothing is owed
+    READY = "ready"  # goods at the pickup point
+    PICKED_UP = "picked_up"
+    SHORT = "short"  # not delivered, refunded
+    RETURNED = "returned"
+
+
+class CodeState(StrEnum):
+    ACTIVE = "active"
+    USED = "used"
+
+
+class OutboxState(StrEnum):
+    PENDING = "pending"
+    BLOCKED = "blocked"  # the recipient never started the bot or blocked it; waits for /start
+    SENT = "sent"
+    FAILED = "failed"

@@ -1,0 +1,53 @@
+"""The outbox: every message that matters is a row here, written in the same transaction as the
+state change that causes it, and delivered by `bot.delivery.sender`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, UTCDateTime
+from models.enums import OutboxState
+from models.types import state_type
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "state", "priority", "next_attempt_at"),
+        Index("ix_outbox_user_state", "user_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    # The private recipient; None for a group message.
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"))
+    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    # The facts to render; the words are chosen at sending, in the recipient's language then.
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    priority: Mapped[int] = mapped_column(Integer)  # lower goes first
+    # The same fact is never queued twice: e.g. "closed:<community>:<user>:<group-buys>".
+    dedupe_key: Mapped[str | None] = mapped_column(String(160), unique=True)
+    state: Mapped[OutboxState] = mapped_column(state_type(OutboxState))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    message_ids: Mapped[list[int] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Broadcast(Base):
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    admin_id: Mapped[int] = mapped_column(BigInteger)
+    text: Mapped[str] = mapped_column(Text)
+    total: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,162 @@
+"""Joining and leaving group-buys: quantities, sequence numbers, limits and stock."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services import joins
+from bot.services.errors import (
+    BadQuantity,
+    ItemClosed,
+    ItemNotFound,
+    NotJoined,
+    OverLimit,
+    SoldOut,
+)
+from models import DropItem, Order, OrderState
+from tests.world import group_buy, make_community, make_resident, publish
+
+
+@pytest.fixture
+async def sunny(session: AsyncSession, now: datetime) -> int:
+    community = await make_community(session, now)
+    for user_id in range(100, 110):
+        await make_resident(session, user_id, now)
+    return community.id
+
+
+async def stock_left(session: AsyncSession) -> list[int | None]:
+    rows = (await session.scalars(select(DropItem.stock_left).order_by(DropItem.id))).all()
+    await session.commit()
+    return list(rows)
+
+
+async def test_join_shows_sequence_and_progress(
+    session: AsyncSession, now: datetime, sunny: int
+) -> None:
+    await publish(session, "/drop deadline=+2h min=3\nEggs | 12 | box", now)
+    first = await joins.join(session, sunny, 100, now, number=1)
+    second = await joins.join(session, sunny, 101, now, number=1, quantity=2)
+    assert (first.seq, first.members, first.min_members, first.new_member) == (1, 1, 3, True)
+    assert (second.seq, second.members, second.quantity) == (2, 2, 2)
+    assert (second.name, second.unit, second.deadline) == ("Eggs", "box", now + timedelta(hours=2))
+
+
+async def test_joining_again_adds_to_the_quantity_and_keeps_the_number(
+    session: AsyncSession, now: datetime, sunny: int
+) -> None:
+    await publish(session, "/drop\nEggs | 12", now)
+    await joins.join(session, sunny, 100, now, number=1)
+    again = await joins.join(session, sunny, 100, now, number=1, quantity=3)
+    assert (again.quantity, again.added, again.seq, again.members, again.new_member) == (
+        4,
+        3,
+        1,
+        1,
+        False,
+    )
+
+
+async def test_limit_counts_everything_the_resident_holds(
+    session: AsyncSession, now: datetime, sunny: int
+) -> None:
+    await publish(session, "/drop limit=3\nEggs | 12", now)
+    await joins.join(session, sunny, 100, now, number=1, quantity=2)
+    with pytest.raises(OverLimit) as caught:
+        await joins.join(session, sunny, 100, now, number=1, quantity=2)
+    assert (caught.value.limit, caught.value.have) == (3, 2)
+    with pytest.raises(OverLimit):
+        await joins.join(session, sunny, 101, now, number=1, quantity=4)
+    order = await session.scalar(select(Order).where(Order.user_id == 100))
+    assert order is not None
+    assert order.quantity == 2
+
+
+async def test_stock_is_shared_by_communities_and_never_oversold(
+    session: AsyncSession, now: datetime, sunny: int
+) -> None:
+    river = await make_community(session, now, chat_id=-1002, name="River")
+    await publish(session, "/drop\nEggs | 12 | stock=5", now)
+    await joins.join(session, sunny, 100, now, number=1, quantity=3)
+    with pytest.raises(SoldOut) as caught:
+        await joins.join(session, river.id, 101, now, number=1, quantity=3)
+    assert caught.value.left == 2
+    result = await joins.join(session, river.id, 101, now, number=1, quantity=2)
+    assert result.stock_left == 0
+    assert await stock_left(session) == [0]
+    # The refused join left no order behind.
+    orders = (await session.scalars(select(Order.quantity).order_by(Order.id))).all()
+    assert list(orders) == [3, 2]
+
+
+async def test_cancel_returns_stock_and_rejoining_gets_a_new_number(
+    session: AsyncSession, now: datetime, sunny: int
+) -> None:
+    await publish(session, "/drop min=2\nEggs | 12 | stock=10", now)
+    await joins.join(session, sunny, 100, now, number=1, quantity=4)
+    await joins.join(session, sunny, 101, now, number=1)
+    cancelled = await joins.cancel(session, sunny, 100, 1, now)
+    assert (cancelled.quantity, cancelled.members) == (4, 1)
+    assert await stock_left(session) == [9]
+    with pytest.raises(NotJoined):
+        await joins.cancel(session, sunny, 100, 1, now)
+    back = await joins.join(session, sunny, 100, now, number=1)
+    assert (back.seq, back.quantity, back.members) == (3, 1, 2)
+
+
+async def test_refusals_for_missing_closed_and_bad_quantities(
+    session: AsyncSession, now: datetime, sunny: int
+) -> None:
+    await publish(session, "/drop deadline=+1h\nEggs | 12", now)
+    with pytest.raises(ItemNotFound):
+        await joins.join(session, sunny, 100, now, number=9)
+    for quantity in (0, -1, 1000):
+        with pytest.raises(BadQuantity):
+            await joins.join(session, sunny, 100, now, number=1, quantity=quantity)
+    later = now + timedelta(hours=1)
+    with pytest.raises(ItemClosed) as caught:  # deadline passed, not yet closed: still refused
+        await joins.join(session, sunny, 100, later, number=1)
+    assert caught.value.name == "Eggs"
+
+
+async def test_button_join_must_come_from_the_items_own_group(
+    session: AsyncSession, now: datetime, sunny: int
+) -> None:
+    river = await make_community(session, now, chat_id=-1002, name="River")
+    await publish(session, "/drop\nEggs | 12", now)
+    sunny_eggs = await group_buy(session, sunny, 1)
+    with pytest.raises(ItemNotFound):
+        await joins.join(session, river.id, 100, now, group_buy_id=sunny_eggs.id)
+    joined = await joins.join(session, sunny, 100, now, group_buy_id=sunny_eggs.id)
+    assert joined.number == 1
+
+
+async def test_today_and_my_orders(session: AsyncSession, now: datetime, sunny: int) -> None:
+    await publish(session, "/drop min=2\nEggs | 12 | box\nMilk | 8 | limit=2 | stock=30", now)
+    await joins.join(session, sunny, 100, now, number=2, quantity=2)
+    items = await joins.open_items(session, sunny, now)
+    assert [(i.number, i.name, i.members, i.min_members) for i in items] == [
+        (1, "Eggs", 0, 2),
+        (2, "Milk", 1, 2),
+    ]
+    assert (items[1].purchase_limit, items[1].stock_left, items[1].price) == (2, 28, 800)
+    mine = await joins.my_orders(session, 100, now)
+    assert [(o.name, o.quantity, o.amount, o.state) for o in mine] == [
+        ("Milk", 2, 1600, OrderState.JOINED)
+    ]
+
+
+async def test_member_counter_matches_the_orders(
+    session: AsyncSession, now: datetime, sunny: int
+) -> None:
+    await publish(session, "/drop\nEggs | 12", now)
+    for user_id in range(100, 106):
+        await joins.join(session, sunny, user_id, now, number=1)
+    await joins.cancel(session, sunny, 102, 1, now)
+    await joins.join(session, sunny, 103, now, number=1)
+    gb = await group_buy(session, sunny, 1)
+    assert gb.members == await joins.count_members(session, gb.id) == 5
