@@ -13,7 +13,16 @@ from bot.services.clock import local_date
 from bot.services.errors import AmbiguousCommunity, NotACommunity, NotAllowed
 from bot.services.people import Actor, Profile, UserRef, save_profile
 from bot.services.uow import unit_of_work
-from models import Community, GroupBuy, GroupBuyState, Order, OrderState, User
+from models import (
+    Community,
+    GroupBuy,
+    GroupBuyState,
+    Order,
+    OrderState,
+    OutboxMessage,
+    OutboxState,
+    User,
+)
 
 MAX_PICKUP_POINT = 1000
 MAX_NAME = 128
@@ -175,9 +184,16 @@ async def bot_left(session: AsyncSession, chat_id: int) -> CommunityRef | None:
 
 @unit_of_work
 async def chat_migrated(session: AsyncSession, old_chat_id: int, new_chat_id: int) -> None:
-    """A group became a supergroup and got a new id; the community follows it."""
+    """A group became a supergroup and got a new id: the community and its queued messages
+    follow it."""
     await session.execute(
         update(Community).where(Community.chat_id == old_chat_id).values(chat_id=new_chat_id)
+    )
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.chat_id == old_chat_id, OutboxMessage.state == OutboxState.PENDING)
+        .values(chat_id=new_chat_id)
+        .execution_options(synchronize_session=False)
     )
 
 

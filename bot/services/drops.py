@@ -60,6 +60,34 @@ class Publication:
     due_times: tuple[datetime, ...]  # deadlines and post times the scheduler must wake for
 
 
+@dataclass(frozen=True)
+class PostItem:
+    group_buy_id: int
+    number: int
+    name: str
+    unit: str | None
+    price: int
+    members: int
+    min_members: int
+    purchase_limit: int | None
+    stock_left: int | None
+    state: GroupBuyState
+    returnable: bool
+    earns_points: bool
+
+
+@dataclass(frozen=True)
+class PostView:
+    """A drop post as it stands now in one community."""
+
+    community: str
+    timezone: str
+    pickup_point: str | None
+    deadline: datetime
+    pickup_date: date
+    items: list[PostItem]
+
+
 def resolve_times(
     deadline: Deadline, pickup: Pickup, posted_at: datetime, tz: ZoneInfo
 ) -> tuple[datetime, date]:
@@ -219,6 +247,48 @@ async def post_due(session: AsyncSession, now: datetime) -> list[datetime]:
         pickup = Pickup.parse(drop.pickup_spec)
         deadlines.append(await _open_post(session, post, community, deadline, pickup, now))
     return deadlines
+
+
+@unit_of_work
+async def post_view(session: AsyncSession, post_id: int) -> PostView | None:
+    rows = (
+        await session.execute(
+            select(GroupBuy, DropItem, Community)
+            .join(DropItem, DropItem.id == GroupBuy.drop_item_id)
+            .join(Community, Community.id == GroupBuy.community_id)
+            .where(GroupBuy.drop_post_id == post_id, GroupBuy.number.is_not(None))
+            .order_by(GroupBuy.number)
+        )
+    ).all()
+    if not rows:
+        return None
+    first, _, community = rows[0]
+    assert first.deadline is not None
+    assert first.pickup_date is not None
+    return PostView(
+        community=community.name,
+        timezone=community.timezone,
+        pickup_point=community.pickup_point,
+        deadline=first.deadline,
+        pickup_date=first.pickup_date,
+        items=[
+            PostItem(
+                group_buy_id=gb.id,
+                number=gb.number or 0,
+                name=item.name,
+                unit=item.unit,
+                price=gb.unit_price,
+                members=gb.members,
+                min_members=gb.min_members,
+                purchase_limit=gb.purchase_limit,
+                stock_left=item.stock_left,
+                state=gb.state,
+                returnable=item.returnable,
+                earns_points=item.earns_points,
+            )
+            for gb, item, _ in rows
+        ],
+    )
 
 
 @unit_of_work

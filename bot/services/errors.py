@@ -133,6 +133,7 @@ class CodeUnknown(DomainError):
 @dataclass(eq=False)
 class CodeUsed(DomainError):
     used_at: datetime
+    timezone: str  # the code's community's, for telling the time
 
 
 @dataclass(eq=False)
@@ -158,6 +159,7 @@ class NothingToUndo(DomainError):
 @dataclass(eq=False)
 class UndoTooLate(DomainError):
     used_at: datetime
+    timezone: str
 
 
 @dataclass(eq=False)

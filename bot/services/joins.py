@@ -134,7 +134,7 @@ async def _lock_open(
     if row is None:
         await _explain_not_open(session, community_id, number, group_buy_id)
     assert row is not None
-    return tuple(row)  # type: ignore[return-value]
+    return tuple(row)
 
 
 async def _explain_not_open(

@@ -145,6 +145,32 @@ async def claim_due(
     ]
 
 
+@dataclass(frozen=True)
+class Recipient:
+    """What decides how a message is worded and whether it can go at all."""
+
+    language: str | None  # the user's /lang choice (private messages)
+    tg_language: str | None
+    community_language: str | None
+    community_timezone: str | None
+    unreachable: bool
+
+
+@unit_of_work
+async def recipient(session: AsyncSession, item: OutboxItem) -> Recipient:
+    user = await session.get(User, item.user_id) if item.user_id is not None else None
+    community = (
+        await session.get(Community, item.community_id) if item.community_id is not None else None
+    )
+    return Recipient(
+        language=user.language if user else None,
+        tg_language=user.tg_language if user else None,
+        community_language=community.language if community else None,
+        community_timezone=community.timezone if community else None,
+        unreachable=bool(user and user.unreachable_at is not None),
+    )
+
+
 @unit_of_work
 async def next_due_at(session: AsyncSession) -> datetime | None:
     return await session.scalar(

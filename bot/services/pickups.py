@@ -253,7 +253,8 @@ async def _ready_notices(
 
 async def _find_code(
     session: AsyncSession, code_text: str, communities: Sequence[CommunityRef] | None
-) -> PickupCode:
+) -> tuple[PickupCode, str]:
+    """The code row, locked, and its community's time zone."""
     code_text = code_text.strip()
     if not _CODE.match(code_text):
         raise CodeMalformed()
@@ -264,7 +265,10 @@ async def _find_code(
         raise CodeUnknown()
     if communities is not None and code.community_id not in {c.id for c in communities}:
         raise CodeOtherCommunity()
-    return code
+    timezone = await session.scalar(
+        select(Community.timezone).where(Community.id == code.community_id)
+    )
+    return code, timezone or "UTC"
 
 
 async def _code_lines(
@@ -293,10 +297,10 @@ async def hand_over(
     now: datetime,
 ) -> HandoverResult:
     """/pickup <code>. `communities`: where this leader may hand over (None: anywhere, admins)."""
-    code = await _find_code(session, code_text, communities)
+    code, timezone = await _find_code(session, code_text, communities)
     if code.state is CodeState.USED:
         assert code.used_at is not None
-        raise CodeUsed(code.used_at)
+        raise CodeUsed(code.used_at, timezone)
     ready = await _code_lines(session, code.id, [OrderState.READY])
     waiting = [line for _, line in await _code_lines(session, code.id, [OrderState.CONFIRMED])]
     if not ready:
@@ -338,7 +342,7 @@ async def undo_handover(
     now: datetime,
 ) -> UndoResult:
     """/undo <code>: revert the code's latest handover, within an hour of it."""
-    code = await _find_code(session, code_text, communities)
+    code, timezone = await _find_code(session, code_text, communities)
     handover = await session.scalar(
         select(Handover)
         .where(Handover.pickup_code_id == code.id, Handover.undone_at.is_(None))
@@ -348,7 +352,7 @@ async def undo_handover(
     if handover is None:
         raise NothingToUndo()
     if now - handover.at > UNDO_WINDOW:
-        raise UndoTooLate(handover.at)
+        raise UndoTooLate(handover.at, timezone)
     handed = (
         await session.execute(
             select(Order, GroupBuy.number, DropItem.name, DropItem.unit)

@@ -12,8 +12,8 @@ from typing import Any, Literal
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.db import create_engine
 from models import Base, UTCDateTime
 
 config = context.config
@@ -40,7 +40,7 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_async(url: str) -> None:
-    engine = create_async_engine(url)
+    engine = create_engine(url)  # the app's engine: same pragmas, creates the SQLite folder
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run)

@@ -1,0 +1,142 @@
+"""Builds the bot once: database, Bot and Dispatcher, outbox sender, timekeeper; starts and stops it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import (
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+)
+
+from bot.config import LANGUAGES, Settings
+from bot.db import create_engine, create_session_factory
+from bot.delivery.limiter import RateLimiter, Throttle
+from bot.delivery.sender import OutboxSender, Part
+from bot.i18n import Catalogs
+from bot.middlewares import setup_middlewares
+from bot.services.outbox import OutboxItem, Recipient
+from handlers import commands, get_routers
+from handlers.notices import NoticeRenderer
+from handlers.refusals import explain
+from scheduler import Timekeeper
+
+log = logging.getLogger(__name__)
+
+
+class TuanBot:
+    """The whole application. `run_polling()` serves until stopped; tests drive it the same way."""
+
+    def __init__(self, settings: Settings, api_session: BaseSession | None = None) -> None:
+        self.settings = settings
+        self.engine = create_engine(settings.database_url)
+        self.session_factory = create_session_factory(self.engine)
+        self.catalogs = Catalogs(settings.default_language)
+        self.limiter = RateLimiter(
+            settings.send_rate_global, settings.send_rate_chat, settings.send_rate_group
+        )
+        session = api_session or AiohttpSession(
+            api=TelegramAPIServer.from_base(settings.telegram_api_url)
+        )
+        session.middleware(Throttle(self.limiter))
+        self.bot = Bot(
+            settings.bot_token.get_secret_value(),
+            session=session,
+            default=DefaultBotProperties(
+                parse_mode=ParseMode.HTML,
+                link_preview_is_disabled=True,
+                allow_sending_without_reply=True,  # a reply never fails because its message went
+            ),
+        )
+        self.sender = OutboxSender(self.bot, self.session_factory, self._render)
+        self.timekeeper = Timekeeper(self.session_factory, self.sender.wake)
+        self.dispatcher = Dispatcher(sender=self.sender, timekeeper=self.timekeeper)
+        setup_middlewares(self.dispatcher, self.session_factory, settings, self.catalogs, explain)
+        self.dispatcher.include_routers(*get_routers())
+        self.dispatcher.startup.register(self._on_startup)
+        self.dispatcher.shutdown.register(self._on_shutdown)
+        self._renderer: NoticeRenderer | None = None
+
+    async def _render(
+        self, session: object, items: Sequence[OutboxItem], recipient: Recipient
+    ) -> list[Part]:
+        assert self._renderer is not None, "the sender runs only after start-up"
+        return await self._renderer(session, items, recipient)  # type: ignore[arg-type]
+
+    async def start_background(self) -> None:
+        """The sender and the timekeeper: everything that runs besides answering updates."""
+        me = await self.bot.me()
+        self._renderer = NoticeRenderer(self.catalogs, self.settings, me.username or "")
+        self.sender.start()
+        await self.timekeeper.start()
+
+    async def stop_background(self) -> None:
+        await self.timekeeper.stop()
+        await self.sender.stop()
+        await self.limiter.close()
+
+    async def _on_startup(self) -> None:
+        await self.start_background()
+        await self._set_commands()
+        log.info("tuanbot is up")
+
+    async def _on_shutdown(self) -> None:
+        await self.stop_background()
+        await self.engine.dispose()
+        log.info("tuanbot stopped")
+
+    async def run_polling(self, handle_signals: bool = True) -> None:
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        await self.dispatcher.start_polling(
+            self.bot,
+            handle_signals=handle_signals,
+            allowed_updates=self.dispatcher.resolve_used_update_types(),
+        )
+
+    async def stop(self) -> None:
+        await self.dispatcher.stop_polling()
+
+    async def _set_commands(self) -> None:
+        """Telegram's command menu, in both languages, by place (and the admins' own)."""
+        menus: list[tuple[object, list[commands.Command]]] = [
+            (BotCommandScopeAllPrivateChats(), commands.RESIDENT_PRIVATE),
+            (BotCommandScopeAllGroupChats(), commands.RESIDENT_GROUP),
+            *(
+                (
+                    BotCommandScopeChat(chat_id=admin),
+                    [*commands.ADMIN, *commands.LEADER, *commands.RESIDENT_PRIVATE],
+                )
+                for admin in sorted(self.settings.admin_ids)
+            ),
+        ]
+        for scope, entries in menus:
+            for language in (None, *LANGUAGES):
+                locale = language or self.settings.default_language
+                with self.catalogs.context(), self.catalogs.use_locale(locale):
+                    menu = _menu(entries)
+                try:
+                    await self.bot.set_my_commands(
+                        menu,
+                        scope=scope if scope is not None else BotCommandScopeDefault(),  # type: ignore[arg-type]
+                        language_code=language,
+                    )
+                except TelegramAPIError as error:  # e.g. an admin who never opened the bot
+                    log.info("command menu for %s not set: %s", scope, error)
+
+
+def _menu(entries: list[commands.Command]) -> list[BotCommand]:
+    seen: dict[str, BotCommand] = {}
+    for name, _args, what in entries:
+        seen.setdefault(name, BotCommand(command=name, description=str(what)[:256]))
+    return list(seen.values())

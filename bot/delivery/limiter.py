@@ -1,0 +1,225 @@
+"""Keeping under Telegram's rate limits, for every message the bot sends or edits.
+
+Telegram allows about 30 messages a second overall, 1 a second to a private chat and 20 a minute
+to a group, and answers 429 with `retry_after` beyond that. The limiter keeps a sliding window per
+scope shaped like those limits (`SEND_RATE_*` scale them), so it can run right at the limit
+without a 429:
+
+- each chat's messages go one at a time and in order (a per-chat lock);
+- the global window is handed out by priority: a reply to a user's own command (priority 0, the
+  default) overtakes queued pickup codes, which overtake broadcasts;
+- a 429 pauses that chat for `retry_after`, then the request is tried again.
+
+`Throttle` plugs it into aiogram's session as a request middleware.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import logging
+import time
+from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.methods import Response, TelegramMethod
+from aiogram.methods.base import TelegramType
+
+log = logging.getLogger(__name__)
+
+# Telegram's documented shape: counts per window; the SEND_RATE_* settings set the speed.
+GLOBAL_BURST = 30
+CHAT_BURST = 1
+GROUP_BURST = 20
+MARGIN = 1.02  # 2 % longer windows: requests do not reach Telegram in the order they left
+MIN_MARGIN = 0.002
+
+LIMITED_METHODS = frozenset(
+    {
+        "sendMessage",
+        "sendDocument",
+        "sendPhoto",
+        "sendMediaGroup",
+        "copyMessage",
+        "forwardMessage",
+        "editMessageText",
+        "editMessageReplyMarkup",
+        "editMessageCaption",
+    }
+)
+
+# The priority of requests made in the current task; lower goes first.
+send_priority: ContextVar[int] = ContextVar("send_priority", default=0)
+
+
+class Window:
+    """At most `count` events in any `span` seconds."""
+
+    def __init__(self, count: int, span: float) -> None:
+        self.count = count
+        self.span = max(span * MARGIN, span + MIN_MARGIN)
+        self.times: deque[float] = deque()
+        self.paused_until = 0.0
+
+    def wait(self, now: float) -> float:
+        while self.times and self.times[0] <= now - self.span:
+            self.times.popleft()
+        wait = self.paused_until - now
+        if len(self.times) >= self.count:
+            wait = max(wait, self.times[0] + self.span - now)
+        return max(wait, 0.0)
+
+    def take(self, now: float) -> None:
+        self.times.append(now)
+
+
+@dataclass
+class LimiterStats:
+    sent: int = 0
+    retry_after: int = 0  # 429s received
+
+
+@dataclass(order=True)
+class _Waiter:
+    priority: int
+    seq: int
+    ready: asyncio.Event = field(compare=False, default_factory=asyncio.Event)
+
+
+class RateLimiter:
+    def __init__(
+        self, global_per_second: float, chat_per_second: float, group_per_minute: float
+    ) -> None:
+        self._global = Window(GLOBAL_BURST, GLOBAL_BURST / global_per_second)
+        self._chat_span = CHAT_BURST / chat_per_second
+        self._group_span = GROUP_BURST * 60.0 / group_per_minute
+        self._chats: dict[int, Window] = {}
+        self._locks: dict[int, tuple[asyncio.Lock, list[int]]] = {}  # lock, [holders + waiters]
+        self._queue: list[_Waiter] = []
+        self._seq = itertools.count()
+        self._dispatcher: asyncio.Task[None] | None = None
+        self.stats = LimiterStats()
+
+    def _window(self, chat_id: int) -> Window:
+        window = self._chats.get(chat_id)
+        if window is None:
+            window = (
+                Window(GROUP_BURST, self._group_span)
+                if chat_id < 0
+                else Window(CHAT_BURST, self._chat_span)
+            )
+            self._chats[chat_id] = window
+        return window
+
+    @asynccontextmanager
+    async def chat(self, chat_id: int) -> AsyncIterator[None]:
+        """One request at a time per chat, in the order they asked."""
+        lock, users = self._locks.setdefault(chat_id, (asyncio.Lock(), [0]))
+        users[0] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            users[0] -= 1
+            if users[0] == 0:
+                del self._locks[chat_id]
+
+    def _prune(self, now: float) -> None:
+        """Forget chats with nothing in their window, so memory stays flat with many chats."""
+        idle = [
+            chat_id
+            for chat_id, window in self._chats.items()
+            if window.wait(now) == 0 and not window.times and chat_id not in self._locks
+        ]
+        for chat_id in idle:
+            del self._chats[chat_id]
+
+    async def turn(self, chat_id: int, priority: int) -> None:
+        """Wait until a message may go to `chat_id` now; count it. Call inside `chat()`."""
+        window = self._window(chat_id)
+        while True:
+            wait = window.wait(time.monotonic())
+            if wait <= 0:
+                break
+            await asyncio.sleep(wait)
+        await self._global_turn(priority)
+        window.take(time.monotonic())
+        self.stats.sent += 1
+        if self.stats.sent % 1000 == 0:
+            self._prune(time.monotonic())
+
+    def pause(self, chat_id: int, seconds: float) -> None:
+        window = self._window(chat_id)
+        window.paused_until = max(window.paused_until, time.monotonic() + seconds)
+
+    async def _global_turn(self, priority: int) -> None:
+        waiter = _Waiter(priority, next(self._seq))
+        heapq.heappush(self._queue, waiter)
+        if self._dispatcher is None or self._dispatcher.done():
+            self._dispatcher = asyncio.create_task(self._dispatch(), name="rate-limiter")
+        try:
+            await waiter.ready.wait()
+        except asyncio.CancelledError:
+            if not waiter.ready.is_set():
+                self._queue.remove(waiter)
+                heapq.heapify(self._queue)
+            raise
+
+    async def _dispatch(self) -> None:
+        """Hand the global window out to the most urgent waiter, one slot at a time."""
+        while self._queue:
+            wait = self._global.wait(time.monotonic())
+            if wait > 0:
+                await asyncio.sleep(wait)
+                continue
+            waiter = heapq.heappop(self._queue)
+            self._global.take(time.monotonic())
+            waiter.ready.set()
+        self._dispatcher = None
+
+    async def close(self) -> None:
+        if self._dispatcher is not None:
+            self._dispatcher.cancel()
+
+
+class Throttle(BaseRequestMiddleware):
+    """aiogram request middleware: rate-limits sends and edits, and waits out 429s."""
+
+    def __init__(self, limiter: RateLimiter, max_retries: int = 5) -> None:
+        self.limiter = limiter
+        self.max_retries = max_retries
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        chat_id: Any = getattr(method, "chat_id", None)
+        if method.__api_method__ not in LIMITED_METHODS or not isinstance(chat_id, int):
+            return await make_request(bot, method)
+        priority = send_priority.get()
+        async with self.limiter.chat(chat_id):
+            attempt = 0
+            while True:
+                await self.limiter.turn(chat_id, priority)
+                try:
+                    return await make_request(bot, method)
+                except TelegramRetryAfter as error:
+                    self.limiter.stats.retry_after += 1
+                    attempt += 1
+                    log.warning("429 for chat %s: waiting %ss", chat_id, error.retry_after)
+                    if attempt > self.max_retries:
+                        raise
+                    self.limiter.pause(chat_id, error.retry_after)

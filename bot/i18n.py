@@ -1,0 +1,63 @@
+"""gettext catalogs (locales/<lang>/LC_MESSAGES/messages.po) and who reads which language.
+
+The `.po` files are compiled in memory at start-up, so there is no build step and no stale `.mo`.
+Groups speak their community's language; private chats follow the user's /lang choice, then their
+Telegram language, then DEFAULT_LANGUAGE.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import gettext
+import io
+from pathlib import Path
+
+from aiogram.utils.i18n import I18n
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from bot.config import LANGUAGES
+
+LOCALES = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "messages"
+
+
+class Catalogs(I18n):
+    """aiogram's I18n, loading `.po` sources instead of compiled `.mo` files."""
+
+    def __init__(self, default_locale: str, path: Path = LOCALES) -> None:
+        super().__init__(path=path, default_locale=default_locale, domain=DOMAIN)
+
+    # aiogram's context mixin gives every subclass its own context variable, but gettext() looks
+    # up I18n's: register as I18n so `_()` finds this instance.
+    @classmethod
+    def set_current(cls, value: I18n) -> contextvars.Token[I18n]:
+        return I18n.set_current(value)
+
+    @classmethod
+    def reset_current(cls, token: contextvars.Token[I18n]) -> None:
+        I18n.reset_current(token)
+
+    def find_locales(self) -> dict[str, gettext.GNUTranslations]:
+        translations: dict[str, gettext.GNUTranslations] = {}
+        for language in LANGUAGES:
+            po_path = self.path / language / "LC_MESSAGES" / f"{self.domain}.po"
+            with po_path.open("rb") as source:
+                catalog = read_po(source, locale=language)
+            compiled = io.BytesIO()
+            write_mo(compiled, catalog)
+            compiled.seek(0)
+            translations[language] = gettext.GNUTranslations(compiled)
+        return translations
+
+
+def telegram_language(code: str | None) -> str | None:
+    """Map Telegram's language_code ("zh-hans", "en-GB", …) to one of ours, if we speak it."""
+    if not code:
+        return None
+    base = code.lower().replace("_", "-").split("-")[0]
+    return base if base in LANGUAGES else None
+
+
+def private_language(chosen: str | None, telegram_code: str | None, default: str) -> str:
+    return chosen or telegram_language(telegram_code) or default

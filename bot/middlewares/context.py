@@ -1,0 +1,51 @@
+"""Who is asking and where: the user, their role, the community of the group. Loaded once."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import Chat, TelegramObject, User
+
+from bot.config import Settings
+from bot.services import communities
+from bot.services.people import Actor, Profile
+
+
+def profile_of(user: User) -> Profile:
+    return Profile(
+        id=user.id,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        username=user.username,
+        language_code=user.language_code,
+    )
+
+
+class ContextMiddleware(BaseMiddleware):
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        user: User | None = data.get("event_from_user")
+        chat: Chat | None = data.get("event_chat")
+        data["settings"] = self.settings
+        data["community"] = None
+        data["leads"] = ()
+        if user is None or user.is_bot:
+            return await handler(event, data)
+        in_group = chat is not None and chat.type != "private"
+        context = await communities.load_context(
+            data["session"], profile_of(user), chat.id if in_group and chat else None, data["now"]
+        )
+        data["user"] = context.user
+        data["community"] = context.community
+        data["leads"] = context.leads
+        data["actor"] = Actor(user_id=user.id, is_admin=user.id in self.settings.admin_ids)
+        return await handler(event, data)

@@ -1,0 +1,79 @@
+"""Drops, by the platform admin, in a private chat: /drop (draft and preview), /publish."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.delivery.sender import OutboxSender
+from bot.formatting import local_time
+from bot.services import drops
+from bot.services.drop_format import parse_drop
+from bot.services.people import Actor
+from handlers import texts
+from handlers.parsing import BadUsage, clock_time, need_private, positive_int, words
+from handlers.replies import answer
+from scheduler import Timekeeper
+
+
+async def draft(
+    message: Message, session: AsyncSession, now: datetime, actor: Actor, settings: Settings
+) -> None:
+    need_private(message, "drop")
+    actor.require_admin()
+    spec = parse_drop(message.text or "")
+    preview = await drops.create_drop(session, actor, spec, message.text or "", settings.zone, now)
+    await answer(message, texts.preview(preview, settings.zone, now, settings.currency))
+
+
+async def publish(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    now: datetime,
+    actor: Actor,
+    settings: Settings,
+    sender: OutboxSender,
+    timekeeper: Timekeeper,
+) -> None:
+    need_private(message, "publish")
+    args = words(command)
+    drop_id = positive_int(args[0]) if args else None
+    at = clock_time(args[1]) if len(args) == 2 else None
+    if drop_id is None or len(args) > 2 or (len(args) == 2 and at is None):
+        raise BadUsage(
+            "/publish drop_id [HH:MM]",
+            _("Give the drop id from the preview and, to post later, a local time like 18:00."),
+        )
+    publication = await drops.publish(session, actor, drop_id, at, now)
+    timekeeper.arm(publication.due_times)
+    sender.wake()
+    if publication.post_at is None:
+        text = _("📣 Drop {drop_id} is posted to {count} communities.")
+    else:
+        text = _(
+            "🕒 Drop {drop_id} will be posted to {count} communities at {time} local time "
+            "(the first at {first})."
+        )
+    await message.answer(
+        text.format(
+            drop_id=drop_id,
+            count=publication.communities,
+            time=at.strftime("%H:%M") if at else "",
+            first=local_time(publication.post_at, settings.zone) if publication.post_at else "",
+        )
+    )
+
+
+def router() -> Router:
+    """A fresh router (a router can belong to only one dispatcher)."""
+    router = Router(name=__name__)
+    router.message.register(draft, Command("drop"))
+    router.message.register(publish, Command("publish"))
+    return router

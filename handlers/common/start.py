@@ -1,0 +1,66 @@
+"""/start: the private chat opens; anything waiting for it is delivered; deep links continue."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiogram import Bot, Router
+from aiogram.filters import CommandObject, CommandStart
+from aiogram.types import Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.delivery.sender import OutboxSender
+from bot.formatting import esc
+from bot.middlewares.context import profile_of
+from bot.services import people
+from bot.services.communities import CommunityRef
+from bot.services.people import Actor
+from handlers.common.help import help_text
+from handlers.keyboards import start_keyboard
+from handlers.replies import answer
+from handlers.resident import orders
+
+
+async def start(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    session: AsyncSession,
+    now: datetime,
+    actor: Actor,
+    leads: tuple[CommunityRef, ...],
+    sender: OutboxSender,
+    settings: Settings,
+) -> None:
+    if message.chat.type != "private":
+        me = await bot.me()
+        await message.reply(
+            _("Talk to me privately for your orders and pickup codes."),
+            reply_markup=start_keyboard(me.username or "", "start"),
+        )
+        return
+    assert message.from_user is not None
+    released = await people.start_private_chat(session, profile_of(message.from_user), now)
+    if released:
+        sender.wake()
+    greeting = _("👋 Hello, {name}! I can now write to you privately.").format(
+        name=esc(message.from_user.first_name)
+    )
+    if released:
+        greeting += "\n" + _("📬 Sending you {count} message(s) that were waiting.").format(
+            count=released
+        )
+    await answer(message, greeting + "\n\n" + help_text(actor, False, None, leads))
+    if command.args == "codes":
+        await orders.show_codes(message, bot, session)
+    elif command.args == "mine":
+        await orders.show_orders(message, bot, session, now, settings)
+
+
+def router() -> Router:
+    """A fresh router (a router can belong to only one dispatcher)."""
+    router = Router(name=__name__)
+    router.message.register(start, CommandStart())
+    return router

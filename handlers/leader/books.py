@@ -1,0 +1,128 @@
+"""The leader's lists: /summary (picking list), /unpicked, /remind. Lists are answered privately."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiogram import Bot, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.delivery.sender import OutboxSender
+from bot.formatting import day, esc, item_label, local_time, quantity
+from bot.services import pickups
+from bot.services.communities import CommunityRef
+from bot.services.people import Actor
+from handlers.leader.scope import led_community
+from handlers.parsing import BadUsage, iso_date, words
+from handlers.replies import answer_privately
+from models import OrderState
+
+
+async def summary(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    session: AsyncSession,
+    actor: Actor,
+    community: CommunityRef | None,
+    leads: tuple[CommunityRef, ...],
+) -> None:
+    where = led_community(message, actor, community, leads)
+    args = words(command)
+    chosen = iso_date(args[0]) if len(args) == 1 else None
+    if len(args) > 1 or (args and chosen is None):
+        raise BadUsage("/summary [YYYY-MM-DD]", _("Give a pickup date, or nothing for the latest."))
+    picking = await pickups.summary(session, actor, where, chosen)
+    out = [
+        _("📋 <b>Picking list</b> — {community}, pickup {day}").format(
+            community=esc(picking.community), day=day(picking.pickup_date)
+        )
+    ]
+    for item in picking.items:
+        out.append(
+            _("{item}: {qty} for {buyers} buyer(s)").format(
+                item=item_label(item.number, item.name),
+                qty=quantity(item.quantity, item.unit),
+                buyers=item.buyers,
+            )
+            + (" 📦" if item.arrived else "")
+        )
+    out += ["", _("<b>By resident</b>")]
+    for resident, lines in picking.residents:
+        handed = ", ".join(
+            f"#{line.number} {esc(line.name)} {quantity(line.quantity, line.unit)}"
+            + (" ✔" if line.state is OrderState.PICKED_UP else "")
+            for line in lines
+        )
+        out.append(f"• {esc(resident)}: {handed}")
+    await answer_privately(message, bot, "\n".join(out), "start")
+
+
+async def unpicked(
+    message: Message,
+    bot: Bot,
+    session: AsyncSession,
+    actor: Actor,
+    community: CommunityRef | None,
+    leads: tuple[CommunityRef, ...],
+) -> None:
+    where = led_community(message, actor, community, leads)
+    waiting = await pickups.unpicked(session, actor, where)
+    if not waiting:
+        text = _("Everyone has collected their goods at {community}. 🎉").format(
+            community=esc(where.name)
+        )
+    else:
+        out = [
+            _("📦 <b>Waiting for pickup</b> — {community} ({count})").format(
+                community=esc(where.name), count=len(waiting)
+            )
+        ]
+        for resident in waiting:
+            goods = ", ".join(
+                f"#{line.number} {esc(line.name)} {quantity(line.quantity, line.unit)}"
+                for line in resident.items
+            )
+            out.append(
+                _("• {name}: {goods} (ready since {since})").format(
+                    name=esc(resident.resident),
+                    goods=goods,
+                    since=local_time(resident.ready_since, where.tz),
+                )
+            )
+        out.append(_("Remind them all privately with /remind."))
+        text = "\n".join(out)
+    await answer_privately(message, bot, text, "start")
+
+
+async def remind(
+    message: Message,
+    session: AsyncSession,
+    now: datetime,
+    actor: Actor,
+    community: CommunityRef | None,
+    leads: tuple[CommunityRef, ...],
+    sender: OutboxSender,
+) -> None:
+    where = led_community(message, actor, community, leads)
+    reminded, recently = await pickups.remind(session, actor, where, now)
+    sender.wake()
+    if not reminded and not recently:
+        await message.reply(_("Nobody has goods waiting: no reminders needed."))
+        return
+    text = _("⏰ Reminding {count} resident(s) privately.").format(count=reminded)
+    if recently:
+        text += " " + _("{count} were already reminded in the last hour.").format(count=recently)
+    await message.reply(text)
+
+
+def router() -> Router:
+    """A fresh router (a router can belong to only one dispatcher)."""
+    router = Router(name=__name__)
+    router.message.register(summary, Command("summary"))
+    router.message.register(unpicked, Command("unpicked"))
+    router.message.register(remind, Command("remind"))
+    return router

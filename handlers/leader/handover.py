@@ -1,0 +1,128 @@
+"""The goods' arrival and handover: /arrived [n …], /pickup code, /undo code."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime
+
+from aiogram import Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import Command, CommandObject
+from aiogram.types import Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.delivery.sender import OutboxSender
+from bot.formatting import esc, item_label, quantity
+from bot.services import pickups
+from bot.services.communities import CommunityRef
+from bot.services.people import Actor
+from handlers import texts
+from handlers.leader.scope import handover_scope, led_community
+from handlers.parsing import BadUsage, positive_int, words
+
+
+async def arrived(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    now: datetime,
+    actor: Actor,
+    community: CommunityRef | None,
+    leads: tuple[CommunityRef, ...],
+    sender: OutboxSender,
+) -> None:
+    where = led_community(message, actor, community, leads)
+    numbers = [positive_int(arg) for arg in words(command)]
+    if any(number is None for number in numbers):
+        raise BadUsage("/arrived [n …]", _("Give item numbers, or nothing for every formed item."))
+    arrival = await pickups.confirm_arrival(
+        session, actor, where, [n for n in numbers if n is not None], now
+    )
+    sender.wake()
+    goods = ", ".join(
+        f"{item_label(line.number, line.name)} {quantity(line.quantity, line.unit)}"
+        for line in arrival.items
+    )
+    text = _(
+        "📦 Arrived: {goods}.\nTelling {count} resident(s) privately that it is ready."
+    ).format(goods=goods, count=arrival.residents)
+    if not where.pickup_point:
+        text += "\n" + _("Tip: set the pickup point with /setpoint so they know where to go.")
+    await message.reply(text)
+
+
+async def _forget_code(message: Message) -> None:
+    """A code typed in a group is visible to everyone: remove the message if the bot may."""
+    if message.chat.type != "private":
+        with contextlib.suppress(TelegramAPIError):
+            await message.delete()
+
+
+def _code(command: CommandObject, usage: str) -> str:
+    args = words(command)
+    if len(args) != 1:
+        raise BadUsage(usage, _("Give the resident's 7-digit pickup code."))
+    return args[0]
+
+
+async def pickup(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    now: datetime,
+    actor: Actor,
+    community: CommunityRef | None,
+    leads: tuple[CommunityRef, ...],
+) -> None:
+    try:
+        scope = handover_scope(message, actor, community, leads)
+        result = await pickups.hand_over(session, actor, scope, _code(command, "/pickup code"), now)
+    finally:
+        await _forget_code(message)
+    out = [
+        _("✅ Hand over to <b>{name}</b> ({community}):").format(
+            name=esc(result.resident), community=esc(result.community)
+        ),
+        texts.lines(result.items),
+    ]
+    if result.waiting:
+        out.append(_("Still to come on this code (it stays valid for them):"))
+        out.append(texts.lines(result.waiting))
+    else:
+        out.append(_("The code is now used up."))
+    await message.answer("\n".join(out))
+
+
+async def undo(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    now: datetime,
+    actor: Actor,
+    community: CommunityRef | None,
+    leads: tuple[CommunityRef, ...],
+) -> None:
+    try:
+        scope = handover_scope(message, actor, community, leads)
+        result = await pickups.undo_handover(
+            session, actor, scope, _code(command, "/undo code"), now
+        )
+    finally:
+        await _forget_code(message)
+    await message.answer(
+        _("↩️ Undone: {name}'s goods are waiting for pickup again:").format(
+            name=esc(result.resident)
+        )
+        + "\n"
+        + texts.lines(result.items)
+    )
+
+
+def router() -> Router:
+    """A fresh router (a router can belong to only one dispatcher)."""
+    router = Router(name=__name__)
+    router.message.register(arrived, Command("arrived"))
+    router.message.register(pickup, Command("pickup"))
+    router.message.register(undo, Command("undo"))
+    return router

@@ -1,0 +1,64 @@
+"""Reading command arguments. A malformed command raises `BadUsage` with the right form, which
+`handlers.refusals` turns into a reply; nothing is changed."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time
+
+from aiogram.filters import CommandObject
+from aiogram.types import Message
+
+
+class BadUsage(Exception):
+    """`usage` is the localized right form of the command; `problem` what was wrong."""
+
+    def __init__(self, usage: str, problem: str | None = None) -> None:
+        super().__init__(usage)
+        self.usage = usage
+        self.problem = problem
+
+
+class WrongPlace(Exception):
+    """The command works in a group (`needs="group"`) or in a private chat (`needs="private"`)."""
+
+    def __init__(self, command: str, needs: str) -> None:
+        super().__init__(command)
+        self.command = command
+        self.needs = needs
+
+
+def words(command: CommandObject) -> list[str]:
+    return (command.args or "").split()
+
+
+def need_group(message: Message, command: str) -> None:
+    if message.chat.type == "private":
+        raise WrongPlace(command, "group")
+
+
+def need_private(message: Message, command: str) -> None:
+    if message.chat.type != "private":
+        raise WrongPlace(command, "private")
+
+
+def positive_int(text: str) -> int | None:
+    text = text.strip().lstrip("#")
+    if not re.fullmatch(r"\d{1,9}", text):
+        return None
+    value = int(text)
+    return value if value >= 1 else None
+
+
+def clock_time(text: str) -> time | None:
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", text.strip())
+    if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+        return None
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def iso_date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return None

@@ -1,0 +1,112 @@
+"""Joining and leaving items: /join n [qty], the Join button, /cancel n, and /today."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiogram import Bot, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.services import joins
+from bot.services.communities import CommunityRef, require_community
+from bot.services.people import UserRef
+from handlers import texts
+from handlers.keyboards import JoinButton, start_keyboard
+from handlers.parsing import BadUsage, need_group, positive_int, words
+from handlers.replies import answer
+
+
+async def join_command(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    session: AsyncSession,
+    now: datetime,
+    user: UserRef,
+    community: CommunityRef | None,
+) -> None:
+    need_group(message, "join")
+    where = require_community(community)
+    args = words(command)
+    number = positive_int(args[0]) if args else None
+    quantity = positive_int(args[1]) if len(args) > 1 else 1
+    if number is None or quantity is None or len(args) > 2:
+        raise BadUsage(
+            "/join n [qty]",
+            _("Give the item number and, if you want more than one, a whole quantity ≥ 1."),
+        )
+    result = await joins.join(session, where.id, user.id, now, number=number, quantity=quantity)
+    markup = None
+    text = texts.join_reply(result, where.tz, now)
+    if not user.started:
+        me = await bot.me()
+        text += "\n" + _("🔑 Start me privately so I can send you your pickup code.")
+        markup = start_keyboard(me.username or "", "codes")
+    await message.reply(text, reply_markup=markup)
+
+
+async def join_button(
+    callback: CallbackQuery,
+    callback_data: JoinButton,
+    session: AsyncSession,
+    now: datetime,
+    user: UserRef,
+    community: CommunityRef | None,
+) -> None:
+    where = require_community(community)
+    result = await joins.join(
+        session, where.id, user.id, now, group_buy_id=callback_data.group_buy_id
+    )
+    text = texts.join_toast(result, now)
+    if not user.started:
+        text += " " + _("Start me privately to get your pickup code.")
+    await callback.answer(text[:200], show_alert=not user.started)
+
+
+async def cancel_command(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    now: datetime,
+    user: UserRef,
+    community: CommunityRef | None,
+) -> None:
+    need_group(message, "cancel")
+    where = require_community(community)
+    args = words(command)
+    number = positive_int(args[0]) if len(args) == 1 else None
+    if number is None:
+        raise BadUsage("/cancel n", _("Give the number of the item to leave."))
+    result = await joins.cancel(session, where.id, user.id, number, now)
+    await message.reply(texts.cancel_reply(result, where.tz, now))
+
+
+async def today(
+    message: Message,
+    session: AsyncSession,
+    now: datetime,
+    settings: Settings,
+    community: CommunityRef | None,
+) -> None:
+    need_group(message, "today")
+    where = require_community(community)
+    items = await joins.open_items(session, where.id, now)
+    if not items:
+        await message.reply(_("Nothing is open right now. The next drop will be posted here."))
+        return
+    body = "\n".join(texts.open_item(item, where.tz, now, settings.currency) for item in items)
+    await answer(message, _("🛒 <b>Open now</b>") + "\n" + body + "\n\n" + _("Join: /join n [qty]"))
+
+
+def router() -> Router:
+    """A fresh router (a router can belong to only one dispatcher)."""
+    router = Router(name=__name__)
+    router.message.register(join_command, Command("join"))
+    router.callback_query.register(join_button, JoinButton.filter())
+    router.message.register(cancel_command, Command("cancel"))
+    router.message.register(today, Command("today"))
+    return router

@@ -1,0 +1,92 @@
+"""The Timekeeper wakes the bot at every moment the database says something is due.
+
+The database is the source of truth for time: deadlines and post times live in rows. A tick runs
+the idempotent services "post everything due" then "close everything overdue", so a tick that runs
+late, twice, or in a second process cannot skip or double anything. Ticks are armed at each known
+moment (deadlines, scheduled posts); a sweep every `sweep_seconds` catches anything armed
+elsewhere (another process) or missed. On start, one tick catches up with whatever fell due while
+the bot was down, and every future moment is armed again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.services import closing, drops
+from bot.services.clock import utcnow
+
+log = logging.getLogger(__name__)
+
+
+class Timekeeper:
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        on_queued: Callable[[], None],
+        sweep_seconds: float = 15.0,
+    ) -> None:
+        self.session_factory = session_factory
+        self.on_queued = on_queued  # something was queued in the outbox: deliver it now
+        self.sweep_seconds = sweep_seconds
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        self.scheduler.start()
+        self.scheduler.add_job(
+            self.tick,
+            IntervalTrigger(seconds=self.sweep_seconds, timezone=UTC),
+            id="sweep",
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+        )
+        await self.tick()
+        async with self.session_factory() as session:
+            self.arm(await drops.scheduled_times(session))
+
+    async def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        async with self._lock:  # let a running tick finish its transaction
+            pass
+
+    def arm(self, moments: Iterable[datetime]) -> None:
+        """Wake at each of these moments (a moment already armed is armed once)."""
+        now = utcnow()
+        for moment in moments:
+            if moment <= now:
+                asyncio.get_running_loop().create_task(self.tick())
+                continue
+            self.scheduler.add_job(
+                self.tick,
+                DateTrigger(run_date=moment, timezone=UTC),
+                id=f"due:{moment.isoformat()}",
+                replace_existing=True,
+                misfire_grace_time=None,
+            )
+
+    async def tick(self) -> None:
+        async with self._lock:
+            try:
+                now = utcnow()
+                async with self.session_factory() as session:
+                    deadlines = await drops.post_due(session, now)
+                    closed = await closing.close_due(session, now)
+                if deadlines:
+                    self.arm(deadlines)
+                if deadlines or closed:
+                    log.info("tick: %d posts out, %d items closed", len(deadlines), len(closed))
+                    self.on_queued()
+            except Exception:
+                # The next tick or sweep tries again; nothing is half-done (one transaction each).
+                log.exception("tick failed")

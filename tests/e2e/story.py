@@ -1,0 +1,82 @@
+"""A cast and their moves, so end-to-end tests read like a day in a community."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from tests.fakegram import FakeChat, FakeTelegram, FakeUser, Message
+
+if TYPE_CHECKING:
+    from bot.app import TuanBot
+
+
+class Story:
+    def __init__(self, telegram: FakeTelegram) -> None:
+        self.tg = telegram
+        self.admin = telegram.user("Ada", username="ada_ops", language_code="en")
+        self.leader = telegram.user("Lin", last_name="Wei", username="lin_leader")
+        self.residents = [
+            telegram.user(name, language_code="en")
+            for name in ("Alice", "Bob", "Carol", "Dan", "Erin", "Frank")
+        ]
+        self.group = telegram.group("Sunny Garden", [self.admin, self.leader, *self.residents])
+        self.app: TuanBot | None = None
+        self.runner: Any = None
+
+    @property
+    def alice(self) -> FakeUser:
+        return self.residents[0]
+
+    @property
+    def bob(self) -> FakeUser:
+        return self.residents[1]
+
+    @property
+    def carol(self) -> FakeUser:
+        return self.residents[2]
+
+    async def ask(
+        self,
+        user: FakeUser,
+        text: str,
+        *expected: str,
+        chat: FakeChat | FakeUser | None = None,
+        timeout: float = 10.0,
+    ) -> Message:
+        """`user` writes `text` (in the group unless `chat` is given); the bot's next message in
+        that chat containing every `expected` part is returned."""
+        where = chat or self.group
+        sent = await self.tg.send(user, where, text)
+        return await self.tg.wait_message(where, expected, timeout=timeout, after=sent.message_id)
+
+    async def privately(self, user: FakeUser, text: str, *expected: str) -> Message:
+        return await self.ask(user, text, *expected, chat=user)
+
+    async def start(self, user: FakeUser, payload: str | None = None) -> Message:
+        sent = await self.tg.start_bot(user, payload)
+        return await self.tg.wait_message(user, "", after=sent.message_id)
+
+    async def open_community(self, name: str = "Sunny Garden", point: str | None = None) -> None:
+        """Add the bot, register the group, make Lin the leader, set the pickup point."""
+        await self.tg.add_bot(self.group, self.admin)
+        await self.tg.wait_message(self.group, "/register")
+        await self.ask(self.admin, f"/register {name}", "community")
+        lin_said = await self.tg.send(self.leader, self.group, "I can run the pickup point!")
+        sent = await self.tg.send(self.admin, self.group, "/setleader", reply_to=lin_said)
+        await self.tg.wait_message(self.group, "leader", after=sent.message_id)
+        if point is not None:
+            await self.ask(self.leader, f"/setpoint {point}", "Pickup point")
+
+    async def draft(self, text: str) -> int:
+        preview = await self.privately(self.admin, text, "Draft drop")
+        match = re.search(r"Draft drop (\d+)", preview.text)
+        assert match, preview.text
+        return int(match.group(1))
+
+    async def post(self, text: str, chat: FakeChat | None = None) -> Message:
+        """Draft and publish a drop now; return its post in the group."""
+        drop_id = await self.draft(text)
+        before = max((m.message_id for m in self.tg.sent(chat or self.group)), default=0)
+        await self.privately(self.admin, f"/publish {drop_id}", "posted")
+        return await self.tg.wait_message(chat or self.group, "Group-buy", after=before)

@@ -1,0 +1,25 @@
+"""A local Bot API server that behaves like Telegram, for end-to-end tests and benchmarks."""
+
+from tests.fakegram.server import (
+    BOT_ID,
+    TOKEN,
+    CallbackQuery,
+    FakeChat,
+    FakeTelegram,
+    FakeUser,
+    Fault,
+    Limits,
+    Message,
+)
+
+__all__ = [
+    "BOT_ID",
+    "TOKEN",
+    "CallbackQuery",
+    "FakeChat",
+    "FakeTelegram",
+    "FakeUser",
+    "Fault",
+    "Limits",
+    "Message",
+]

@@ -1,0 +1,869 @@
+"""A local Bot API server that behaves like Telegram where it matters to tuanbot.
+
+The bot talks to it over real HTTP with aiogram's own session (`TELEGRAM_API_URL`). Tests act as
+users through its control methods (`send`, `start`, `click`, …) and read what the bot did.
+
+Like Telegram it:
+- long-polls `getUpdates` and confirms updates by `offset`;
+- returns complete Message objects (with entities parsed from HTML);
+- validates HTML parse mode, the 4096-character text limit, 200-character callback answers,
+  64-byte callback data and button URLs, reply targets, edits that change nothing;
+- answers 403 to private messages for users who never started the bot or blocked it, and to groups
+  the bot is not in;
+- answers 429 with `retry_after` beyond its rate limits (sliding windows: 30 a second overall,
+  1 a second per private chat, 20 a minute per group, all scalable so tests run in seconds);
+- can inject faults (429, 5xx, 403, dropped connections, slow answers) for chosen requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import math
+import re
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from tests.fakegram.html import EntityParseError, parse_html, utf16_len
+
+TOKEN = "123456789:TEST-token-for-the-local-bot-api-server"
+BOT_ID = 123456789
+SENDING = {
+    "sendMessage",
+    "sendDocument",
+    "sendPhoto",
+    "sendMediaGroup",
+    "copyMessage",
+    "forwardMessage",
+    "editMessageText",
+    "editMessageReplyMarkup",
+    "editMessageCaption",
+}
+
+
+_ADMIN_RIGHTS = (
+    "can_manage_chat",
+    "can_delete_messages",
+    "can_manage_video_chats",
+    "can_restrict_members",
+    "can_promote_members",
+    "can_change_info",
+    "can_invite_users",
+    "can_post_stories",
+    "can_edit_stories",
+    "can_delete_stories",
+)
+
+
+class TelegramError(Exception):
+    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+        self.retry_after = retry_after
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "ok": False,
+            "error_code": self.status,
+            "description": self.description,
+        }
+        if self.retry_after is not None:
+            body["parameters"] = {"retry_after": self.retry_after}
+        return body
+
+
+@dataclass
+class Limits:
+    """Sliding windows: at most `*_count` messages in any `*_window` seconds."""
+
+    global_count: int = 30
+    global_window: float = 1.0
+    private_count: int = 1
+    private_window: float = 1.0
+    group_count: int = 20
+    group_window: float = 60.0
+    enforced: bool = True
+
+    def scaled(self, factor: float) -> Limits:
+        """The same counts in windows `factor` times shorter: Telegram, `factor` times faster."""
+        return Limits(
+            self.global_count,
+            self.global_window / factor,
+            self.private_count,
+            self.private_window / factor,
+            self.group_count,
+            self.group_window / factor,
+            self.enforced,
+        )
+
+
+class _Window:
+    def __init__(self, count: int, window: float) -> None:
+        self.count = count
+        self.window = window
+        self.times: deque[float] = deque()
+
+    def wait(self, now: float) -> float:
+        while self.times and self.times[0] <= now - self.window:
+            self.times.popleft()
+        if len(self.times) < self.count:
+            return 0.0
+        return self.times[0] + self.window - now
+
+    def take(self, now: float) -> None:
+        self.times.append(now)
+
+
+@dataclass
+class Fault:
+    """Make matching requests fail. `status` 'drop' closes the connection; 'slow' delays."""
+
+    method: str | None = None
+    chat_id: int | None = None
+    status: int | str = 500
+    times: int = 1
+    retry_after: int = 1
+    delay: float = 0.0
+    description: str = "Internal Server Error"
+
+    def matches(self, method: str, chat_id: int | None) -> bool:
+        return (self.method is None or self.method == method) and (
+            self.chat_id is None or self.chat_id == chat_id
+        )
+
+
+@dataclass
+class FakeUser:
+    id: int
+    first_name: str
+    last_name: str | None = None
+    username: str | None = None
+    language_code: str | None = "en"
+    is_bot: bool = False
+    started: bool = False
+    blocked: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "is_bot": self.is_bot, "first_name": self.first_name}
+        for key in ("last_name", "username", "language_code"):
+            if getattr(self, key):
+                data[key] = getattr(self, key)
+        return data
+
+
+@dataclass
+class FakeChat:
+    id: int
+    type: str
+    title: str | None = None
+    user: FakeUser | None = None  # the other side of a private chat
+    members: set[int] = field(default_factory=set)
+    bot_status: str = "left"  # member | administrator | left | kicked
+
+    def as_dict(self) -> dict[str, Any]:
+        if self.type == "private":
+            assert self.user is not None
+            data = {"id": self.id, "type": "private", "first_name": self.user.first_name}
+            if self.user.username:
+                data["username"] = self.user.username
+            return data
+        return {"id": self.id, "type": self.type, "title": self.title}
+
+
+@dataclass
+class Message:
+    """A message in a chat, from the bot or from a user."""
+
+    chat: FakeChat
+    message_id: int
+    sender: FakeUser
+    text: str  # plain text, after HTML parsing
+    html: str | None  # what the bot sent, if it used HTML
+    entities: list[dict[str, Any]]
+    reply_markup: dict[str, Any] | None
+    date: int
+    reply_to: Message | None = None
+    edits: int = 0
+    deleted: bool = False
+    document: tuple[str, bytes] | None = None
+    caption: str | None = None
+
+    @property
+    def from_bot(self) -> bool:
+        return self.sender.id == BOT_ID
+
+    @property
+    def buttons(self) -> list[dict[str, Any]]:
+        if not self.reply_markup:
+            return []
+        return [b for row in self.reply_markup.get("inline_keyboard", []) for b in row]
+
+    def button(self, contains: str) -> dict[str, Any]:
+        for button in self.buttons:
+            if contains in button["text"]:
+                return button
+        raise LookupError(f"no button with {contains!r} in {[b['text'] for b in self.buttons]}")
+
+    def as_dict(self, with_reply: bool = True) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "message_id": self.message_id,
+            "date": self.date,
+            "chat": self.chat.as_dict(),
+            "from": self.sender.as_dict(),
+        }
+        if self.document is not None:
+            data["document"] = {
+                "file_id": f"doc-{self.chat.id}-{self.message_id}",
+                "file_unique_id": f"u{self.message_id}",
+                "file_name": self.document[0],
+                "file_size": len(self.document[1]),
+            }
+            if self.caption:
+                data["caption"] = self.caption
+        else:
+            data["text"] = self.text
+        if self.entities:
+            data["entities" if self.document is None else "caption_entities"] = self.entities
+        if self.reply_markup:
+            data["reply_markup"] = self.reply_markup
+        if self.edits:
+            data["edit_date"] = self.date + self.edits
+        if with_reply and self.reply_to is not None:
+            data["reply_to_message"] = self.reply_to.as_dict(with_reply=False)
+        return data
+
+
+@dataclass
+class CallbackQuery:
+    id: str
+    user: FakeUser
+    message: Message
+    data: str
+    answered: bool = False
+    answer_text: str | None = None
+    show_alert: bool = False
+    answer_url: str | None = None
+
+
+@dataclass
+class Request:
+    method: str
+    params: dict[str, Any]
+    status: int
+    at: float
+    description: str | None = None
+
+
+class FakeTelegram:
+    def __init__(
+        self,
+        *,
+        token: str = TOKEN,
+        bot_username: str = "tuan_test_bot",
+        limits: Limits | None = None,
+    ) -> None:
+        self.token = token
+        self.bot = FakeUser(BOT_ID, "Tuan Bot", username=bot_username, is_bot=True)
+        self.limits = limits or Limits()
+        self.users: dict[int, FakeUser] = {}
+        self.chats: dict[int, FakeChat] = {}
+        self.history: dict[int, list[Message]] = {}
+        self.updates: list[dict[str, Any]] = []
+        self.confirmed = 0  # the highest update_id the bot confirmed with `offset`
+        self.polls = 0  # getUpdates calls so far
+        self.callbacks: dict[str, CallbackQuery] = {}
+        self.requests: list[Request] = []
+        self.faults: list[Fault] = []
+        self.commands: dict[str, list[dict[str, str]]] = {}
+        self._ids = itertools.count(10_001)
+        self._group_ids = itertools.count(1)
+        self._update_ids = itertools.count(1)
+        self._callback_ids = itertools.count(1)
+        self._message_ids: dict[int, itertools.count[int]] = {}
+        self._windows: dict[tuple[str, int], _Window] = {}
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self._closing = False
+        self.url = ""
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self, port: int = 0) -> str:
+        app = web.Application(client_max_size=60 * 1024 * 1024)
+        app.router.add_post("/bot{token}/{method}", self._http)
+        app.router.add_get("/bot{token}/{method}", self._http)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
+        await site.start()
+        server = site._server
+        assert server is not None
+        bound = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{bound}"
+        return self.url
+
+    async def stop(self) -> None:
+        self._closing = True  # long polls return at once instead of holding the shutdown
+        async with self._changed:
+            self._changed.notify_all()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    # -- the tests' side: people and what they do -----------------------------------------
+
+    def user(
+        self,
+        first_name: str,
+        *,
+        last_name: str | None = None,
+        username: str | None = None,
+        language_code: str | None = "en",
+    ) -> FakeUser:
+        user = FakeUser(next(self._ids), first_name, last_name, username, language_code)
+        self.users[user.id] = user
+        self.chats[user.id] = FakeChat(user.id, "private", user=user, bot_status="member")
+        return user
+
+    def group(self, title: str, members: Sequence[FakeUser] = ()) -> FakeChat:
+        chat_id = -1_000_000_000_000 - next(self._group_ids)
+        chat = FakeChat(chat_id, "supergroup", title=title, members={m.id for m in members})
+        self.chats[chat_id] = chat
+        return chat
+
+    async def add_bot(self, chat: FakeChat, by: FakeUser, admin: bool = False) -> None:
+        old = chat.bot_status
+        chat.bot_status = "administrator" if admin else "member"
+        chat.members.add(by.id)
+        await self._push(
+            {
+                "my_chat_member": {
+                    "chat": chat.as_dict(),
+                    "from": by.as_dict(),
+                    "date": int(time.time()),
+                    "old_chat_member": {"status": old, "user": self.bot.as_dict()},
+                    "new_chat_member": self._member(chat.bot_status, self.bot),
+                }
+            }
+        )
+
+    async def remove_bot(self, chat: FakeChat, by: FakeUser) -> None:
+        old = chat.bot_status
+        chat.bot_status = "kicked"
+        await self._push(
+            {
+                "my_chat_member": {
+                    "chat": chat.as_dict(),
+                    "from": by.as_dict(),
+                    "date": int(time.time()),
+                    "old_chat_member": self._member(old, self.bot),
+                    "new_chat_member": {
+                        "status": "kicked",
+                        "user": self.bot.as_dict(),
+                        "until_date": 0,
+                    },
+                }
+            }
+        )
+
+    async def send(
+        self, user: FakeUser, chat: FakeChat | FakeUser, text: str, reply_to: Message | None = None
+    ) -> Message:
+        """`user` writes `text` in `chat` (a group, or the user themself for the private chat)."""
+        target = self.chats[chat.id]
+        if target.type != "private":
+            target.members.add(user.id)
+        entities = []
+        if match := re.match(r"/[A-Za-z0-9_]+(?:@[A-Za-z0-9_]+)?", text):
+            entities.append(
+                {"type": "bot_command", "offset": 0, "length": utf16_len(match.group())}
+            )
+        message = Message(
+            chat=target,
+            message_id=self._next_message_id(target.id),
+            sender=user,
+            text=text,
+            html=None,
+            entities=entities,
+            reply_markup=None,
+            date=int(time.time()),
+            reply_to=reply_to,
+        )
+        self.history.setdefault(target.id, []).append(message)
+        await self._push({"message": message.as_dict()})
+        return message
+
+    async def start_bot(self, user: FakeUser, payload: str | None = None) -> Message:
+        """The user opens the private chat and presses Start (optionally from a deep link)."""
+        user.started = True
+        user.blocked = False
+        return await self.send(user, user, "/start" + (f" {payload}" if payload else ""))
+
+    async def click(self, user: FakeUser, message: Message, button_text: str) -> CallbackQuery:
+        button = message.button(button_text)
+        if "callback_data" not in button:
+            raise LookupError(f"button {button['text']!r} is not a callback button")
+        query = CallbackQuery(str(next(self._callback_ids)), user, message, button["callback_data"])
+        self.callbacks[query.id] = query
+        await self._push(
+            {
+                "callback_query": {
+                    "id": query.id,
+                    "from": user.as_dict(),
+                    "message": message.as_dict(),
+                    "chat_instance": str(message.chat.id),
+                    "data": query.data,
+                }
+            }
+        )
+        return query
+
+    def block(self, user: FakeUser) -> None:
+        user.blocked = True
+
+    # -- the tests' side: what the bot did ----------------------------------------------------
+
+    def sent(self, chat: FakeChat | FakeUser | int) -> list[Message]:
+        chat_id = chat if isinstance(chat, int) else chat.id
+        return [m for m in self.history.get(chat_id, []) if m.from_bot and not m.deleted]
+
+    def group_texts(self) -> list[str]:
+        """Everything the bot ever wrote in any group, edits' final versions included."""
+        return [
+            m.text + " " + json.dumps(m.reply_markup or {})
+            for chat in self.chats.values()
+            if chat.type != "private"
+            for m in self.history.get(chat.id, [])
+            if m.from_bot
+        ]
+
+    async def wait_for(self, check: Callable[[], Any], timeout: float = 10.0) -> Any:
+        """Wait until `check()` returns something truthy; return it."""
+        deadline = time.monotonic() + timeout
+        async with self._changed:
+            while True:
+                result = check()
+                if result:
+                    return result
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError("the bot did not do what the test waited for")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), remaining)
+
+    async def wait_message(
+        self,
+        chat: FakeChat | FakeUser | int,
+        contains: str | tuple[str, ...] = "",
+        timeout: float = 10.0,
+        after: int = 0,
+    ) -> Message:
+        """The first bot message in `chat` (with message_id > `after`) containing all `contains`."""
+        parts = (contains,) if isinstance(contains, str) else contains
+
+        def find() -> Message | None:
+            for message in self.sent(chat):
+                if message.message_id > after and all(p in message.text for p in parts):
+                    return message
+            return None
+
+        try:
+            return await self.wait_for(find, timeout)  # type: ignore[no-any-return]
+        except TimeoutError:
+            seen = [m.text for m in self.sent(chat)]
+            raise AssertionError(f"no message with {parts!r}; the bot wrote: {seen}") from None
+
+    async def wait_answer(self, query: CallbackQuery, timeout: float = 10.0) -> str:
+        await self.wait_for(lambda: query.answered, timeout)
+        return query.answer_text or ""
+
+    async def idle(self, quiet: float = 0.3, timeout: float = 15.0) -> None:
+        """Wait until every update was fetched and the bot made no request for `quiet` seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            last = self.requests[-1].at if self.requests else 0.0
+            fetched = not self.updates or self.confirmed >= self.updates[-1]["update_id"]
+            if fetched and time.monotonic() - last >= quiet:
+                return
+            await asyncio.sleep(quiet / 3)
+        raise TimeoutError("the bot never went quiet")
+
+    def count(self, method: str, status: int | None = None) -> int:
+        return sum(
+            1
+            for r in self.requests
+            if r.method == method and (status is None or r.status == status)
+        )
+
+    # -- the bot's side: HTTP ---------------------------------------------------------------
+
+    async def _http(self, request: web.Request) -> web.StreamResponse:
+        method = request.match_info["method"]
+        if request.match_info["token"] != self.token:
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
+        params = await self._params(request)
+        chat_id = _int_or_none(params.get("chat_id"))
+        for fault in self.faults:
+            if fault.times > 0 and fault.matches(method, chat_id):
+                fault.times -= 1
+                if fault.status == "drop":
+                    assert request.transport is not None
+                    request.transport.close()
+                    return web.Response(status=500)
+                if fault.status == "slow":
+                    await asyncio.sleep(fault.delay)
+                    break
+                assert isinstance(fault.status, int)
+                error = TelegramError(
+                    fault.status,
+                    fault.description if fault.status != 429 else "Too Many Requests",
+                    fault.retry_after if fault.status == 429 else None,
+                )
+                return await self._fail(method, params, error)
+        handler = getattr(self, f"_m_{method}", None)
+        if handler is None:
+            error = TelegramError(404, "Not Found: method not found")
+            return await self._fail(method, params, error)
+        try:
+            if method in SENDING:
+                self._check_rate(chat_id)
+            result = await handler(params)
+        except TelegramError as error:
+            return await self._fail(method, params, error)
+        await self._log(Request(method, params, 200, time.monotonic()))
+        return web.json_response({"ok": True, "result": result})
+
+    async def _fail(
+        self, method: str, params: dict[str, Any], error: TelegramError
+    ) -> web.Response:
+        await self._log(Request(method, params, error.status, time.monotonic(), error.description))
+        return web.json_response(error.body(), status=error.status)
+
+    async def _log(self, entry: Request) -> None:
+        if entry.method != "getUpdates" or entry.status != 200:
+            self.requests.append(entry)
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def _params(self, request: web.Request) -> dict[str, Any]:
+        params: dict[str, Any] = dict(request.query)
+        if request.content_type == "application/json":
+            params.update(await request.json())
+            return params
+        form = await request.post()
+        for key, value in form.items():
+            if hasattr(value, "file"):
+                params[key] = (value.filename, value.file.read())
+                continue
+            text = str(value)
+            if text[:1] in "[{" or text in ("true", "false"):
+                with contextlib.suppress(ValueError):
+                    params[key] = json.loads(text)
+                    continue
+            params[key] = text
+        return params
+
+    def _check_rate(self, chat_id: int | None) -> None:
+        if not self.limits.enforced:
+            return
+        now = time.monotonic()
+        scopes = [("global", 0, self.limits.global_count, self.limits.global_window)]
+        if chat_id is not None:
+            if chat_id > 0:
+                scopes.append(
+                    ("chat", chat_id, self.limits.private_count, self.limits.private_window)
+                )
+            else:
+                scopes.append(("chat", chat_id, self.limits.group_count, self.limits.group_window))
+        windows = []
+        for kind, key, count, span in scopes:
+            window = self._windows.setdefault((kind, key), _Window(count, span))
+            wait = window.wait(now)
+            if wait > 0:
+                raise TelegramError(
+                    429,
+                    f"Too Many Requests: retry after {max(1, math.ceil(wait))}",
+                    max(1, math.ceil(wait)),
+                )
+            windows.append(window)
+        for window in windows:
+            window.take(now)
+
+    # -- Bot API methods ----------------------------------------------------------------------
+
+    async def _m_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {**self.bot.as_dict(), "can_join_groups": True, "can_read_all_group_messages": False}
+
+    async def _m_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        self.polls += 1
+        async with self._changed:
+            self._changed.notify_all()
+        offset = _int_or_none(params.get("offset")) or 0
+        limit = _int_or_none(params.get("limit")) or 100
+        timeout = float(params.get("timeout") or 0)
+        if offset:
+            self.confirmed = max(self.confirmed, offset - 1)
+            async with self._changed:
+                self._changed.notify_all()
+        deadline = time.monotonic() + timeout
+        while True:
+            pending = [u for u in self.updates if u["update_id"] >= offset]
+            if pending or time.monotonic() >= deadline or self._closing:
+                return pending[:limit]
+            async with self._changed:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._changed.wait(), max(0.0, deadline - time.monotonic())
+                    )
+
+    async def _m_deleteWebhook(self, params: dict[str, Any]) -> bool:
+        return True
+
+    async def _m_setMyCommands(self, params: dict[str, Any]) -> bool:
+        commands = params.get("commands")
+        if not isinstance(commands, list) or not commands or len(commands) > 100:
+            raise TelegramError(400, "Bad Request: BOT_COMMANDS_TOO_MUCH")
+        for command in commands:
+            if not re.fullmatch(r"[a-z0-9_]{1,32}", command.get("command", "")):
+                raise TelegramError(400, "Bad Request: BOT_COMMAND_INVALID")
+            if not 1 <= len(command.get("description", "")) <= 256:
+                raise TelegramError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+        scope = json.dumps(params.get("scope") or {"type": "default"}, sort_keys=True)
+        self.commands[f"{scope}|{params.get('language_code', '')}"] = commands
+        return True
+
+    async def _m_getChatMember(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._chat(params)
+        user_id = _int_or_none(params.get("user_id"))
+        if user_id == BOT_ID:
+            return self._member(chat.bot_status, self.bot)
+        user = self.users.get(user_id or 0)
+        if user is None:
+            raise TelegramError(400, "Bad Request: user not found")
+        return self._member("member" if user.id in chat.members else "left", user)
+
+    async def _m_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._writable_chat(params)
+        text, entities = self._text(params, "text", 4096)
+        markup = self._markup(params)
+        reply_to = self._reply_target(chat, params)
+        message = Message(
+            chat=chat,
+            message_id=self._next_message_id(chat.id),
+            sender=self.bot,
+            text=text,
+            html=params["text"] if params.get("parse_mode") == "HTML" else None,
+            entities=entities,
+            reply_markup=markup,
+            date=int(time.time()),
+            reply_to=reply_to,
+        )
+        self.history.setdefault(chat.id, []).append(message)
+        return message.as_dict()
+
+    async def _m_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._writable_chat(params)
+        document = params.get("document")
+        if not isinstance(document, tuple):
+            raise TelegramError(400, "Bad Request: there is no document in the request")
+        caption, entities = ("", [])
+        if params.get("caption"):
+            caption, entities = self._text(params, "caption", 1024)
+        message = Message(
+            chat=chat,
+            message_id=self._next_message_id(chat.id),
+            sender=self.bot,
+            text=caption,
+            html=params.get("caption"),
+            entities=entities,
+            reply_markup=self._markup(params),
+            date=int(time.time()),
+            document=document,
+            caption=caption or None,
+        )
+        self.history.setdefault(chat.id, []).append(message)
+        return message.as_dict()
+
+    async def _m_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
+        message = self._own_message(params)
+        text, entities = self._text(params, "text", 4096)
+        markup = self._markup(params)
+        if text == message.text and entities == message.entities and markup == message.reply_markup:
+            raise TelegramError(
+                400,
+                "Bad Request: message is not modified: specified new message content and reply "
+                "markup are exactly the same as a current content and reply markup of the message",
+            )
+        message.text, message.entities, message.reply_markup = text, entities, markup
+        message.html = params["text"] if params.get("parse_mode") == "HTML" else None
+        message.edits += 1
+        return message.as_dict()
+
+    async def _m_editMessageReplyMarkup(self, params: dict[str, Any]) -> dict[str, Any]:
+        message = self._own_message(params)
+        markup = self._markup(params)
+        if markup == message.reply_markup:
+            raise TelegramError(400, "Bad Request: message is not modified")
+        message.reply_markup = markup
+        message.edits += 1
+        return message.as_dict()
+
+    async def _m_deleteMessage(self, params: dict[str, Any]) -> bool:
+        chat = self._chat(params)
+        message_id = _int_or_none(params.get("message_id"))
+        for message in self.history.get(chat.id, []):
+            if message.message_id == message_id and not message.deleted:
+                if not message.from_bot and chat.bot_status != "administrator":
+                    raise TelegramError(400, "Bad Request: message can't be deleted")
+                message.deleted = True
+                return True
+        raise TelegramError(400, "Bad Request: message to delete not found")
+
+    async def _m_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
+        query = self.callbacks.get(str(params.get("callback_query_id")))
+        if query is None or query.answered:
+            raise TelegramError(
+                400,
+                "Bad Request: query is too old and response timeout expired or query ID is invalid",
+            )
+        text = params.get("text")
+        if text is not None and len(text) > 200:
+            raise TelegramError(400, "Bad Request: MESSAGE_TOO_LONG")
+        url = params.get("url")
+        if url is not None and not str(url).startswith(("https://t.me/", "t.me/")):
+            raise TelegramError(400, "Bad Request: URL_INVALID")
+        query.answered, query.answer_text, query.answer_url = True, text, url
+        query.show_alert = params.get("show_alert") is True
+        return True
+
+    # -- validation helpers -------------------------------------------------------------------
+
+    def _chat(self, params: dict[str, Any]) -> FakeChat:
+        chat = self.chats.get(_int_or_none(params.get("chat_id")) or 0)
+        if chat is None:
+            raise TelegramError(400, "Bad Request: chat not found")
+        return chat
+
+    def _writable_chat(self, params: dict[str, Any]) -> FakeChat:
+        chat = self._chat(params)
+        if chat.type == "private":
+            assert chat.user is not None
+            if chat.user.blocked:
+                raise TelegramError(403, "Forbidden: bot was blocked by the user")
+            if not chat.user.started:
+                raise TelegramError(403, "Forbidden: bot can't initiate conversation with a user")
+        elif chat.bot_status == "kicked":
+            raise TelegramError(403, "Forbidden: bot was kicked from the supergroup chat")
+        elif chat.bot_status == "left":
+            raise TelegramError(403, "Forbidden: bot is not a member of the supergroup chat")
+        return chat
+
+    def _own_message(self, params: dict[str, Any]) -> Message:
+        chat = self._chat(params)
+        message_id = _int_or_none(params.get("message_id"))
+        for message in self.history.get(chat.id, []):
+            if message.message_id == message_id and not message.deleted:
+                if not message.from_bot:
+                    raise TelegramError(400, "Bad Request: message can't be edited")
+                return message
+        raise TelegramError(400, "Bad Request: message to edit not found")
+
+    def _text(
+        self, params: dict[str, Any], key: str, limit: int
+    ) -> tuple[str, list[dict[str, Any]]]:
+        raw = params.get(key)
+        if not isinstance(raw, str) or not raw:
+            raise TelegramError(400, f"Bad Request: message {key} is empty")
+        mode = params.get("parse_mode")
+        if mode not in (None, "", "HTML"):
+            raise TelegramError(400, f"Bad Request: unsupported parse_mode {mode!r} in this server")
+        if mode == "HTML":
+            try:
+                text, entities = parse_html(raw)
+            except EntityParseError as error:
+                raise TelegramError(400, str(error)) from None
+        else:
+            text, entities = raw, []
+        if not text.strip():
+            raise TelegramError(400, f"Bad Request: message {key} is empty")
+        if utf16_len(text) > limit:
+            what = "message caption" if key == "caption" else "message"
+            raise TelegramError(400, f"Bad Request: {what} is too long")
+        return text, entities
+
+    def _markup(self, params: dict[str, Any]) -> dict[str, Any] | None:
+        markup = params.get("reply_markup")
+        if markup is None:
+            return None
+        if not isinstance(markup, dict):
+            raise TelegramError(400, "Bad Request: can't parse reply keyboard markup JSON object")
+        buttons = [b for row in markup.get("inline_keyboard", []) for b in row]
+        if len(buttons) > 100:
+            raise TelegramError(400, "Bad Request: reply markup is too long")
+        for button in buttons:
+            if not button.get("text"):
+                raise TelegramError(
+                    400, "Bad Request: text buttons are unallowed in the inline keyboard"
+                )
+            kinds = [k for k in ("callback_data", "url", "switch_inline_query") if k in button]
+            if len(kinds) != 1:
+                raise TelegramError(400, "Bad Request: BUTTON_TYPE_INVALID")
+            if "callback_data" in button and not 1 <= len(button["callback_data"].encode()) <= 64:
+                raise TelegramError(400, "Bad Request: BUTTON_DATA_INVALID")
+            if "url" in button and not re.match(r"^(https?|tg)://\S+$", button["url"]):
+                raise TelegramError(400, "Bad Request: BUTTON_URL_INVALID")
+        return markup
+
+    def _reply_target(self, chat: FakeChat, params: dict[str, Any]) -> Message | None:
+        reply = params.get("reply_parameters")
+        message_id = _int_or_none(params.get("reply_to_message_id"))
+        allow = False
+        if isinstance(reply, dict):
+            message_id = _int_or_none(reply.get("message_id"))
+            allow = bool(reply.get("allow_sending_without_reply"))
+        if message_id is None:
+            return None
+        for message in self.history.get(chat.id, []):
+            if message.message_id == message_id and not message.deleted:
+                return message
+        if allow:
+            return None
+        raise TelegramError(400, "Bad Request: message to be replied not found")
+
+    def _member(self, status: str, user: FakeUser) -> dict[str, Any]:
+        member: dict[str, Any] = {"status": status, "user": user.as_dict()}
+        if status == "administrator":
+            member.update(dict.fromkeys(_ADMIN_RIGHTS, True))
+            member.update(can_be_edited=False, is_anonymous=False)
+        if status == "kicked":
+            member["until_date"] = 0
+        return member
+
+    def _next_message_id(self, chat_id: int) -> int:
+        counter = self._message_ids.setdefault(chat_id, itertools.count(1))
+        return next(counter)
+
+    async def _push(self, update: dict[str, Any]) -> None:
+        update = {"update_id": next(self._update_ids), **update}
+        self.updates.append(update)
+        async with self._changed:
+            self._changed.notify_all()
+
+
+def _int_or_none(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
