@@ -9,7 +9,6 @@ import argparse
 import asyncio
 import logging
 import sys
-from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -61,35 +60,9 @@ def check() -> None:
 def update_catalogs() -> None:
     """Developers: extract messages from the code into locales/messages.pot and merge them into
     every language's messages.po (translations are then filled in by hand)."""
-    from babel.messages.catalog import Catalog
-    from babel.messages.extract import extract_from_dir
-    from babel.messages.pofile import read_po, write_po
+    from bot.i18n import update_catalogs as update
 
-    root = Path(__file__).resolve().parent.parent
-    template = Catalog(project="tuanbot", msgid_bugs_address="", charset="utf-8")
-    keywords = {"_": None, "__": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None}
-    for folder in ("bot", "handlers", "scheduler"):
-        for filename, lineno, message, comments, _context in extract_from_dir(
-            root / folder, method_map=[("**.py", "python")], keywords=keywords
-        ):
-            template.add(
-                message, locations=[(f"{folder}/{filename}", lineno)], auto_comments=comments
-            )
-    with (root / "locales" / "messages.pot").open("wb") as out:
-        write_po(out, template, omit_header=False, sort_output=True)
-    for language in ("en", "zh"):
-        path = root / "locales" / language / "LC_MESSAGES" / "messages.po"
-        if path.exists():
-            with path.open("rb") as source:
-                catalog = read_po(source, locale=language)
-        else:
-            catalog = Catalog(locale=language, project="tuanbot", charset="utf-8")
-        catalog.update(template, no_fuzzy_matching=True)
-        catalog.fuzzy = False  # a fuzzy header is skipped by gettext, losing the plural rule
-        catalog.project, catalog.version = "tuanbot", "0.1"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("wb") as out:
-            write_po(out, catalog, sort_output=True, ignore_obsolete=True)
+    update()
     print("tuanbot: catalogs updated; fill in the empty translations in locales/*/LC_MESSAGES")
 
 

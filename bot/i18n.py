@@ -13,8 +13,10 @@ import io
 from pathlib import Path
 
 from aiogram.utils.i18n import I18n
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
+from babel.messages.pofile import read_po, write_po
 
 from bot.config import LANGUAGES
 
@@ -61,3 +63,41 @@ def telegram_language(code: str | None) -> str | None:
 
 def private_language(chosen: str | None, telegram_code: str | None, default: str) -> str:
     return chosen or telegram_language(telegram_code) or default
+
+
+SOURCES = ("bot", "handlers", "scheduler")
+KEYWORDS = {"_": None, "__": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None}
+
+
+def extract_messages() -> Catalog:
+    """Every translatable message in the code, as a template catalog."""
+    root = LOCALES.parent
+    template = Catalog(project="tuanbot", version="0.1", charset="utf-8")
+    for folder in SOURCES:
+        for filename, lineno, message, comments, _context in extract_from_dir(
+            root / folder, method_map=[("**.py", "python")], keywords=KEYWORDS
+        ):
+            template.add(
+                message, locations=[(f"{folder}/{filename}", lineno)], auto_comments=comments
+            )
+    return template
+
+
+def update_catalogs() -> None:
+    """Write locales/messages.pot and merge it into each language's messages.po."""
+    template = extract_messages()
+    with (LOCALES / "messages.pot").open("wb") as out:
+        write_po(out, template, sort_output=True)
+    for language in LANGUAGES:
+        path = LOCALES / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+        if path.exists():
+            with path.open("rb") as source:
+                catalog = read_po(source, locale=language)
+        else:
+            catalog = Catalog(locale=language, project="tuanbot", charset="utf-8")
+        catalog.update(template, no_fuzzy_matching=True)
+        catalog.fuzzy = False  # a fuzzy header is skipped by gettext, losing the plural rule
+        catalog.project, catalog.version = "tuanbot", "0.1"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as out:
+            write_po(out, catalog, sort_output=True, ignore_obsolete=True)

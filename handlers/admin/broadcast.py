@@ -8,6 +8,7 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.sender import OutboxSender
@@ -32,9 +33,11 @@ async def broadcast(
     count = await broadcasts.start(session, actor, text, now)
     sender.wake()
     await message.answer(
-        _("📢 Broadcasting to {count} communities… I will report here when it is done.").format(
-            count=count
-        )
+        ngettext(
+            "📢 Broadcasting to {count} community… I will report here when it is done.",
+            "📢 Broadcasting to {count} communities… I will report here when it is done.",
+            count,
+        ).format(count=count)
     )
 
 

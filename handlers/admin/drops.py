@@ -8,6 +8,7 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
@@ -54,17 +55,25 @@ async def publish(
     publication = await drops.publish(session, actor, drop_id, at, now)
     timekeeper.arm(publication.due_times)
     sender.wake()
+    count = publication.communities
     if publication.post_at is None:
-        text = _("📣 Drop {drop_id} is posted to {count} communities.")
+        text = ngettext(
+            "📣 Drop {drop_id} is posted to {count} community.",
+            "📣 Drop {drop_id} is posted to {count} communities.",
+            count,
+        )
     else:
-        text = _(
+        text = ngettext(
+            "🕒 Drop {drop_id} will be posted to {count} community at {time} local time "
+            "(the first at {first}).",
             "🕒 Drop {drop_id} will be posted to {count} communities at {time} local time "
-            "(the first at {first})."
+            "(the first at {first}).",
+            count,
         )
     await message.answer(
         text.format(
             drop_id=drop_id,
-            count=publication.communities,
+            count=count,
             time=at.strftime("%H:%M") if at else "",
             first=local_time(publication.post_at, settings.zone) if publication.post_at else "",
         )

@@ -8,6 +8,7 @@ from aiogram import Bot, Router
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
@@ -49,9 +50,11 @@ async def start(
         name=esc(message.from_user.first_name)
     )
     if released:
-        greeting += "\n" + _("📬 Sending you {count} message(s) that were waiting.").format(
-            count=released
-        )
+        greeting += "\n" + ngettext(
+            "📬 Sending you {count} message that was waiting.",
+            "📬 Sending you {count} messages that were waiting.",
+            released,
+        ).format(count=released)
     await answer(message, greeting + "\n\n" + help_text(actor, False, None, leads))
     if command.args == "codes":
         await orders.show_codes(message, bot, session)

@@ -8,6 +8,7 @@ from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.sender import OutboxSender
@@ -43,7 +44,9 @@ async def summary(
     ]
     for item in picking.items:
         out.append(
-            _("{item}: {qty} for {buyers} buyer(s)").format(
+            ngettext(
+                "{item}: {qty} for {buyers} buyer", "{item}: {qty} for {buyers} buyers", item.buyers
+            ).format(
                 item=item_label(item.number, item.name),
                 qty=quantity(item.quantity, item.unit),
                 buyers=item.buyers,
@@ -113,9 +116,17 @@ async def remind(
     if not reminded and not recently:
         await message.reply(_("Nobody has goods waiting: no reminders needed."))
         return
-    text = _("⏰ Reminding {count} resident(s) privately.").format(count=reminded)
+    text = ngettext(
+        "⏰ Reminding {count} resident privately.",
+        "⏰ Reminding {count} residents privately.",
+        reminded,
+    ).format(count=reminded)
     if recently:
-        text += " " + _("{count} were already reminded in the last hour.").format(count=recently)
+        text += " " + ngettext(
+            "{count} was already reminded in the last hour.",
+            "{count} were already reminded in the last hour.",
+            recently,
+        ).format(count=recently)
     await message.reply(text)
 
 

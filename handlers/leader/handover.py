@@ -10,6 +10,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.sender import OutboxSender
@@ -44,8 +45,10 @@ async def arrived(
         f"{item_label(line.number, line.name)} {quantity(line.quantity, line.unit)}"
         for line in arrival.items
     )
-    text = _(
-        "📦 Arrived: {goods}.\nTelling {count} resident(s) privately that it is ready."
+    text = ngettext(
+        "📦 Arrived: {goods}.\nTelling {count} resident privately that it is ready.",
+        "📦 Arrived: {goods}.\nTelling {count} residents privately that it is ready.",
+        arrival.residents,
     ).format(goods=goods, count=arrival.residents)
     if not where.pickup_point:
         text += "\n" + _("Tip: set the pickup point with /setpoint so they know where to go.")

@@ -69,7 +69,7 @@ class Story:
             await self.ask(self.leader, f"/setpoint {point}", "Pickup point")
 
     async def draft(self, text: str) -> int:
-        preview = await self.privately(self.admin, text, "Draft drop")
+        preview = await self.privately(self.admin, text, "Draft drop")  # the admin reads English
         match = re.search(r"Draft drop (\d+)", preview.text)
         assert match, preview.text
         return int(match.group(1))
@@ -77,6 +77,11 @@ class Story:
     async def post(self, text: str, chat: FakeChat | None = None) -> Message:
         """Draft and publish a drop now; return its post in the group."""
         drop_id = await self.draft(text)
-        before = max((m.message_id for m in self.tg.sent(chat or self.group)), default=0)
-        await self.privately(self.admin, f"/publish {drop_id}", "posted")
-        return await self.tg.wait_message(chat or self.group, "Group-buy", after=before)
+        where = chat or self.group
+        before = max((m.message_id for m in self.tg.sent(where)), default=0)
+        await self.tg.send(self.admin, self.admin, f"/publish {drop_id}")
+        return await self.tg.wait_for(  # type: ignore[no-any-return]
+            lambda: next(
+                (m for m in self.tg.sent(where) if m.message_id > before and m.buttons), None
+            )
+        )

@@ -33,7 +33,7 @@ async def test_a_day_in_a_community(story: Story) -> None:
     assert "stock 2" in preview.text
     drop_id = int(re.search(r"Draft drop (\d+)", preview.text).group(1))  # type: ignore[union-attr]
     published = await story.privately(story.admin, f"/publish {drop_id}", "posted")
-    assert "1 communities" in published.text or "1 community" in published.text
+    assert "posted to 1 community." in published.text
 
     # One post in the group, with a Join button per item.
     post = await tg.wait_message(story.group, "Group-buy")
@@ -87,7 +87,7 @@ async def test_a_day_in_a_community(story: Story) -> None:
     picking = await story.ask(story.leader, "/summary", "Sent to you privately")
     del picking
     summary = await tg.wait_message(story.leader, "Picking list")
-    assert "×3 box for 2 buyer" in summary.text
+    assert "×3 box for 2 buyers" in summary.text
     assert "Alice" in summary.text and "Bob" in summary.text
 
     # A code before arrival is refused.

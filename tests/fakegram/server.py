@@ -59,6 +59,7 @@ _ADMIN_RIGHTS = (
     "can_post_stories",
     "can_edit_stories",
     "can_delete_stories",
+    "can_send_welcome_messages",
 )
 
 
@@ -153,7 +154,9 @@ class FakeUser:
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "is_bot": self.is_bot, "first_name": self.first_name}
-        for key in ("last_name", "username", "language_code"):
+        for key in (
+            ("last_name", "username") if self.is_bot else ("last_name", "username", "language_code")
+        ):
             if getattr(self, key):
                 data[key] = getattr(self, key)
         return data
@@ -381,6 +384,8 @@ class FakeTelegram:
         target = self.chats[chat.id]
         if target.type != "private":
             target.members.add(user.id)
+        else:
+            user.started = True  # writing to a bot opens the private chat, as in Telegram
         entities = []
         if match := re.match(r"/[A-Za-z0-9_]+(?:@[A-Za-z0-9_]+)?", text):
             entities.append(
