@@ -97,6 +97,7 @@ class TuanBot:
         log.info("tuanbot stopped")
 
     async def run_polling(self, handle_signals: bool = True) -> None:
+        await self.bot.me()  # a rejected token or unreachable API fails here, before anything runs
         await self.bot.delete_webhook(drop_pending_updates=False)
         await self.dispatcher.start_polling(
             self.bot,

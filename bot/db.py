@@ -1,8 +1,8 @@
 """Engine and session factory for SQLite (the embedded default) and PostgreSQL.
 
 SQLite: WAL (readers never wait for the writer), a busy timeout, foreign keys on, and every
-transaction begins IMMEDIATE, so a transaction that reads and then writes never fails half way
-because another writer got there first.
+writing transaction begins IMMEDIATE, so a transaction that reads and then writes never fails half
+way because another writer got there first. Read-only units (`services.uow.read_only`) skip it.
 """
 
 from __future__ import annotations
@@ -49,6 +49,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get("tuanbot_read_only"):
+            return  # a read needs no transaction of its own in WAL mode: each SELECT is one
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine

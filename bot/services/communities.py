@@ -11,8 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.clock import local_date
 from bot.services.errors import AmbiguousCommunity, NotACommunity, NotAllowed
-from bot.services.people import Actor, Profile, UserRef, save_profile
-from bot.services.uow import unit_of_work
+from bot.services.people import (
+    Actor,
+    Profile,
+    UserRef,
+    profile_changed,
+    save_profile,
+    save_profile_now,
+)
+from bot.services.uow import read_only, unit_of_work
 from models import (
     Community,
     GroupBuy,
@@ -85,24 +92,55 @@ class CommunityOverview:
     orders_today: int
 
 
-@unit_of_work
 async def load_context(
     session: AsyncSession, profile: Profile, chat_id: int | None, now: datetime
 ) -> Context:
-    """Everything the handlers need to know about who is asking and where: one transaction."""
-    user = await save_profile(session, profile, now)
-    community = None
-    if chat_id is not None and chat_id != profile.id:
-        row = await session.scalar(select(Community).where(Community.chat_id == chat_id))
-        community = CommunityRef.of(row) if row else None
-    leads = (
-        await session.scalars(
-            select(Community)
-            .where(Community.leader_id == profile.id, Community.active.is_(True))
-            .order_by(Community.id)
-        )
-    ).all()
-    return Context(user=user, community=community, leads=tuple(CommunityRef.of(c) for c in leads))
+    """Who is asking and where, for every update: one read, and a write only when Telegram shows
+    a new user or changed names. `chat_id` is the group's (None in a private chat)."""
+    known, community, leads = await _read_context(session, profile.id, chat_id)
+    user = known
+    if known is None or profile_changed(known, profile):
+        user = await save_profile_now(session, profile, now)
+    assert user is not None
+    return Context(user=user, community=community, leads=leads)
+
+
+@read_only
+async def _read_context(
+    session: AsyncSession, user_id: int, chat_id: int | None
+) -> tuple[UserRef | None, CommunityRef | None, tuple[CommunityRef, ...]]:
+    user: User | None = None
+    community: Community | None = None
+    if chat_id is None:
+        user = await session.scalar(select(User).where(User.id == user_id))
+        led = (
+            await session.scalars(
+                select(Community)
+                .where(Community.leader_id == user_id, Community.active.is_(True))
+                .order_by(Community.id)
+            )
+        ).all()
+        leads = tuple(CommunityRef.of(c) for c in led)
+    else:
+        # In a group the group's community is what matters (one statement for both).
+        row = (
+            await session.execute(
+                select(User, Community)
+                .select_from(User)
+                .outerjoin(Community, Community.chat_id == chat_id)
+                .where(User.id == user_id)
+            )
+        ).first()
+        if row is not None:
+            user, community = row
+        else:
+            community = await session.scalar(select(Community).where(Community.chat_id == chat_id))
+        leads = ()
+    return (
+        UserRef.of(user) if user else None,
+        CommunityRef.of(community) if community else None,
+        leads,
+    )
 
 
 @unit_of_work

@@ -14,10 +14,12 @@ A statement that matches no row is a refusal; raising it rolls back the others.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.errors import BadQuantity, ItemClosed, ItemNotFound, NotJoined, OverLimit, SoldOut
@@ -96,50 +98,157 @@ class OrderView:
     timezone: str
 
 
-_LOCK_COLUMNS = (
-    GroupBuy.id,
-    GroupBuy.drop_item_id,
-    GroupBuy.number,
-    GroupBuy.unit_price,
-    GroupBuy.purchase_limit,
-    GroupBuy.members,
-    GroupBuy.min_members,
-    GroupBuy.deadline,
-    GroupBuy.last_seq,
-)
+# -- The four statements of a join: built once with bind parameters, so SQLAlchemy compiles each
+# once per process. Public so the benchmark can time them without the bot.
+
+_groups = cast(Table, GroupBuy.__table__)
+_items = cast(Table, DropItem.__table__)
+_orders = cast(Table, Order.__table__)
 
 
-async def _lock_open(
+@functools.cache
+def lock_open(by_id: bool) -> Any:
+    """Proves the item is open and locks its row; returns what the join needs to know.
+
+    Parameters (all named p_…): community_id, now, and group_buy_id (`by_id`) or number.
+    """
+    chosen = (
+        _groups.c.id == bindparam("p_group_buy_id")
+        if by_id
+        else _groups.c.number == bindparam("p_number")
+    )
+    return (
+        update(_groups)
+        .where(
+            _groups.c.community_id == bindparam("p_community_id"),
+            _groups.c.state == GroupBuyState.OPEN,
+            _groups.c.deadline > bindparam("p_now"),
+            chosen,
+        )
+        .values(last_seq=_groups.c.last_seq)  # a no-op write: it takes the row lock
+        .returning(
+            _groups.c.id,
+            _groups.c.drop_item_id,
+            _groups.c.number,
+            _groups.c.unit_price,
+            _groups.c.purchase_limit,
+            _groups.c.members,
+            _groups.c.min_members,
+            _groups.c.deadline,
+            _groups.c.last_seq,
+        )
+    )
+
+
+@functools.cache
+def add_to_order(dialect: str, limited: bool) -> Any:
+    """Insert the order, or add to it; with `limited`, matches no row when the total would pass
+    `limit`. Returns (quantity, seq): `seq` is the given one for a new member, else their old one.
+
+    Parameters (p_…): group_buy_id, user_id, quantity, price, seq, now, and limit (`limited`).
+    """
+    insert = upsert(dialect, _orders)
+    was_member = _orders.c.state == OrderState.JOINED
+    total = case(
+        (was_member, _orders.c.quantity + insert.excluded.quantity),
+        else_=insert.excluded.quantity,
+    )
+    return (
+        insert.values(
+            group_buy_id=bindparam("p_group_buy_id"),
+            user_id=bindparam("p_user_id"),
+            quantity=bindparam("p_quantity"),
+            unit_price=bindparam("p_price"),
+            seq=bindparam("p_seq"),
+            state=OrderState.JOINED,
+            joined_at=bindparam("p_now"),
+            updated_at=bindparam("p_now"),
+        )
+        .on_conflict_do_update(
+            index_elements=[_orders.c.group_buy_id, _orders.c.user_id],
+            set_={
+                "quantity": total,
+                "seq": case((was_member, _orders.c.seq), else_=insert.excluded.seq),
+                "joined_at": case(
+                    (was_member, _orders.c.joined_at), else_=insert.excluded.joined_at
+                ),
+                "unit_price": case(
+                    (was_member, _orders.c.unit_price), else_=insert.excluded.unit_price
+                ),
+                "state": OrderState.JOINED,
+                "updated_at": insert.excluded.updated_at,
+            },
+            where=(total <= bindparam("p_limit")) if limited else None,
+        )
+        .returning(_orders.c.quantity, _orders.c.seq)
+    )
+
+
+@functools.cache
+def take_stock() -> Any:
+    """Takes p_quantity from item p_item_id's shared stock; no row when not enough is left."""
+    return (
+        update(_items)
+        .where(
+            _items.c.id == bindparam("p_item_id"),
+            or_(_items.c.stock_left.is_(None), _items.c.stock_left >= bindparam("p_quantity")),
+        )
+        .values(stock_left=_items.c.stock_left - bindparam("p_quantity"))
+        .returning(_items.c.stock_left, _items.c.name, _items.c.unit)
+    )
+
+
+@functools.cache
+def count_member() -> Any:
+    """Group-buy p_group_buy_id has a new member, number p_seq."""
+    return (
+        update(_groups)
+        .where(_groups.c.id == bindparam("p_group_buy_id"))
+        .values(last_seq=bindparam("p_seq"), members=_groups.c.members + 1)
+        .returning(_groups.c.members)
+    )
+
+
+@dataclass(frozen=True)
+class _Locked:
+    """An open group-buy, locked for this transaction."""
+
+    id: int
+    item_id: int
+    number: int
+    price: int
+    limit: int | None
+    members: int
+    min_members: int
+    deadline: datetime
+    last_seq: int
+
+
+async def _lock(
     session: AsyncSession,
     community_id: int,
     now: datetime,
     number: int | None,
-    group_buy_id: int | None,
-) -> tuple[int, int, int, int, int | None, int, int, datetime, int]:
-    where = [
-        GroupBuy.community_id == community_id,
-        GroupBuy.state == GroupBuyState.OPEN,
-        GroupBuy.deadline > now,
-    ]
-    where.append(GroupBuy.id == group_buy_id if group_buy_id else GroupBuy.number == number)
-    row = (
-        await session.execute(
-            update(GroupBuy)
-            .where(*where)
-            .values(last_seq=GroupBuy.last_seq)  # a no-op write: it takes the row lock
-            .returning(*_LOCK_COLUMNS)
-            .execution_options(synchronize_session=False)
-        )
-    ).first()
+    group_buy_id: int | None = None,
+) -> _Locked:
+    params: dict[str, Any] = {"p_community_id": community_id, "p_now": now}
+    if group_buy_id:
+        params["p_group_buy_id"] = group_buy_id
+    else:
+        params["p_number"] = number
+    row = (await session.execute(lock_open(bool(group_buy_id)), params)).first()
     if row is None:
-        await _explain_not_open(session, community_id, number, group_buy_id)
-    assert row is not None
-    return tuple(row)
+        raise await _not_open(session, community_id, number, group_buy_id)
+    gb_id, item_id, gb_number, price, limit, members, minimum, deadline, last_seq = row
+    assert gb_number is not None  # an open item always has its number and deadline
+    assert deadline is not None
+    return _Locked(gb_id, item_id, gb_number, price, limit, members, minimum, deadline, last_seq)
 
 
-async def _explain_not_open(
+async def _not_open(
     session: AsyncSession, community_id: int, number: int | None, group_buy_id: int | None
-) -> None:
+) -> ItemNotFound | ItemClosed:
+    """Why the item could not be locked: it does not exist, or it is closed."""
     query = (
         select(GroupBuy.number, GroupBuy.state, DropItem.name)
         .join(DropItem, DropItem.id == GroupBuy.drop_item_id)
@@ -150,8 +259,8 @@ async def _explain_not_open(
     query = query.where(GroupBuy.id == group_buy_id if group_buy_id else GroupBuy.number == number)
     found = (await session.execute(query)).first()
     if found is None:
-        raise ItemNotFound(number or 0)
-    raise ItemClosed(number=found.number, name=found.name, state=found.state.value)
+        return ItemNotFound(number or 0)
+    return ItemClosed(number=found.number, name=found.name, state=found.state.value)
 
 
 @unit_of_work
@@ -168,92 +277,48 @@ async def join(
     """Join item `number` (or the group-buy behind a Join button) with `quantity` more units."""
     if not 1 <= quantity <= MAX_QUANTITY:
         raise BadQuantity(MAX_QUANTITY)
-    (
-        gb_id,
-        item_id,
-        gb_number,
-        price,
-        limit,
-        members,
-        minimum,
-        deadline,
-        last_seq,
-    ) = await _lock_open(session, community_id, now, number, group_buy_id)
-    order = Order.__table__.c
-    insert = upsert(session, Order)
-    was_member = order.state == OrderState.JOINED
-    total = case(
-        (was_member, order.quantity + insert.excluded.quantity), else_=insert.excluded.quantity
-    )
-    statement = (
-        insert.values(
-            group_buy_id=gb_id,
-            user_id=user_id,
-            quantity=quantity,
-            unit_price=price,
-            seq=last_seq + 1,
-            state=OrderState.JOINED,
-            joined_at=now,
-            updated_at=now,
-        )
-        .on_conflict_do_update(
-            index_elements=[order.group_buy_id, order.user_id],
-            set_={
-                "quantity": total,
-                "seq": case((was_member, order.seq), else_=insert.excluded.seq),
-                "joined_at": case((was_member, order.joined_at), else_=insert.excluded.joined_at),
-                "unit_price": case(
-                    (was_member, order.unit_price), else_=insert.excluded.unit_price
-                ),
-                "state": OrderState.JOINED,
-                "updated_at": insert.excluded.updated_at,
+    item = await _lock(session, community_id, now, number, group_buy_id)
+    if item.limit is not None and quantity > item.limit:
+        raise await _over_limit(session, item, user_id)
+    dialect = session.get_bind().dialect.name
+    stored = (
+        await session.execute(
+            add_to_order(dialect, item.limit is not None),
+            {
+                "p_group_buy_id": item.id,
+                "p_user_id": user_id,
+                "p_quantity": quantity,
+                "p_price": item.price,
+                "p_seq": item.last_seq + 1,
+                "p_now": now,
+                "p_limit": item.limit,
             },
-            where=(total <= limit) if limit is not None else None,
         )
-        .returning(order.quantity, order.seq)
-    )
-    if limit is not None and quantity > limit:
-        raise await _over_limit(session, gb_id, item_id, gb_number, user_id, limit)
-    stored = (await session.execute(statement)).first()
+    ).first()
     if stored is None:
-        assert limit is not None
-        raise await _over_limit(session, gb_id, item_id, gb_number, user_id, limit)
-    total_quantity, seq = tuple(stored)
+        raise await _over_limit(session, item, user_id)
+    total_quantity, seq = stored
 
     stock = (
-        await session.execute(
-            update(DropItem)
-            .where(
-                DropItem.id == item_id,
-                or_(DropItem.stock_left.is_(None), DropItem.stock_left >= quantity),
-            )
-            .values(stock_left=DropItem.stock_left - quantity)
-            .returning(DropItem.stock_left, DropItem.name, DropItem.unit)
-            .execution_options(synchronize_session=False)
-        )
+        await session.execute(take_stock(), {"p_item_id": item.item_id, "p_quantity": quantity})
     ).first()
     if stock is None:
         name, left = (
             await session.execute(
-                select(DropItem.name, DropItem.stock_left).where(DropItem.id == item_id)
+                select(DropItem.name, DropItem.stock_left).where(DropItem.id == item.item_id)
             )
         ).one()
-        raise SoldOut(gb_number, name, int(left or 0))
+        raise SoldOut(item.number, name, int(left or 0))
 
-    new_member = seq == last_seq + 1
+    new_member = seq == item.last_seq + 1
+    members = item.members
     if new_member:
         members = (
-            await session.execute(
-                update(GroupBuy)
-                .where(GroupBuy.id == gb_id)
-                .values(last_seq=seq, members=GroupBuy.members + 1)
-                .returning(GroupBuy.members)
-                .execution_options(synchronize_session=False)
-            )
+            await session.execute(count_member(), {"p_group_buy_id": item.id, "p_seq": seq})
         ).scalar_one()
     return JoinResult(
-        group_buy_id=gb_id,
-        number=gb_number,
+        group_buy_id=item.id,
+        number=item.number,
         name=stock.name,
         unit=stock.unit,
         added=quantity,
@@ -261,24 +326,23 @@ async def join(
         seq=seq,
         new_member=new_member,
         members=members,
-        min_members=minimum,
-        deadline=deadline,
+        min_members=item.min_members,
+        deadline=item.deadline,
         stock_left=stock.stock_left,
     )
 
 
-async def _over_limit(
-    session: AsyncSession, group_buy_id: int, item_id: int, number: int, user_id: int, limit: int
-) -> OverLimit:
-    name = await session.scalar(select(DropItem.name).where(DropItem.id == item_id))
+async def _over_limit(session: AsyncSession, item: _Locked, user_id: int) -> OverLimit:
+    assert item.limit is not None
+    name = await session.scalar(select(DropItem.name).where(DropItem.id == item.item_id))
     held = await session.scalar(
         select(Order.quantity).where(
-            Order.group_buy_id == group_buy_id,
+            Order.group_buy_id == item.id,
             Order.user_id == user_id,
             Order.state == OrderState.JOINED,
         )
     )
-    return OverLimit(number, name or "", limit, int(held or 0))
+    return OverLimit(item.number, name or "", item.limit, int(held or 0))
 
 
 @unit_of_work
@@ -286,15 +350,13 @@ async def cancel(
     session: AsyncSession, community_id: int, user_id: int, number: int, now: datetime
 ) -> CancelResult:
     """Leave an open item: the order is cancelled and its units go back to the stock."""
-    (gb_id, item_id, gb_number, _, _, members, minimum, deadline, _) = await _lock_open(
-        session, community_id, now, number, None
-    )
-    name = await session.scalar(select(DropItem.name).where(DropItem.id == item_id))
+    item = await _lock(session, community_id, now, number)
+    name = await session.scalar(select(DropItem.name).where(DropItem.id == item.item_id))
     assert name is not None
     quantity = await session.scalar(
         update(Order)
         .where(
-            Order.group_buy_id == gb_id,
+            Order.group_buy_id == item.id,
             Order.user_id == user_id,
             Order.state == OrderState.JOINED,
         )
@@ -303,23 +365,23 @@ async def cancel(
         .execution_options(synchronize_session=False)
     )
     if quantity is None:
-        raise NotJoined(gb_number, name)
+        raise NotJoined(item.number, name)
     await session.execute(
         update(DropItem)
-        .where(DropItem.id == item_id, DropItem.stock_left.is_not(None))
+        .where(DropItem.id == item.item_id, DropItem.stock_left.is_not(None))
         .values(stock_left=DropItem.stock_left + quantity)
         .execution_options(synchronize_session=False)
     )
     members = (
         await session.execute(
             update(GroupBuy)
-            .where(GroupBuy.id == gb_id)
+            .where(GroupBuy.id == item.id)
             .values(members=GroupBuy.members - 1)
             .returning(GroupBuy.members)
             .execution_options(synchronize_session=False)
         )
     ).scalar_one()
-    return CancelResult(gb_number, name, quantity, members, minimum, deadline)
+    return CancelResult(item.number, name, quantity, members, item.min_members, item.deadline)
 
 
 @unit_of_work

@@ -76,8 +76,24 @@ def _profile_values(profile: Profile) -> dict[str, object]:
     }
 
 
+def profile_changed(user: UserRef, profile: Profile) -> bool:
+    values = _profile_values(profile)
+    return (user.first_name, user.last_name, user.username, user.tg_language) != (
+        values["first_name"],
+        values["last_name"],
+        values["username"],
+        values["tg_language"],
+    )
+
+
+@unit_of_work
+async def save_profile_now(session: AsyncSession, profile: Profile, now: datetime) -> UserRef:
+    return await save_profile(session, profile, now)
+
+
 async def save_profile(session: AsyncSession, profile: Profile, now: datetime) -> UserRef:
-    """Insert the user or refresh their names; only writes when something changed."""
+    """Insert the user or refresh their names (in the caller's transaction); only writes when
+    something changed."""
     row = await session.get(User, profile.id)
     values = _profile_values(profile)
     if row is None:

@@ -8,10 +8,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
-def upsert(session: AsyncSession, entity: Any) -> Any:
-    """An `insert()` that has `.on_conflict_do_update/nothing` and `.excluded` on this dialect."""
-    bind = session.bind
-    name = bind.dialect.name if bind is not None else "sqlite"
+def upsert(session: AsyncSession | str, entity: Any) -> Any:
+    """An `insert()` with `.on_conflict_do_update/nothing` and `.excluded`, for the session's
+    database (or a dialect name)."""
+    name = session if isinstance(session, str) else session.get_bind().dialect.name
     if name == "postgresql":
         return postgresql.insert(entity)
     return sqlite.insert(entity)

@@ -7,6 +7,9 @@ unit of work it joins that transaction instead of starting its own.
 
 On SQLite the units of one process also take turns on an asyncio lock: the database allows one
 writer anyway, and handing the turn over in-process is much faster than SQLite's busy-wait sleeps.
+
+`@read_only` is for units that only read: on SQLite they neither take the turn nor the write
+lock (WAL lets them read beside the writer), so a burst of writers does not hold them up.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 _RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}  # serialization, deadlock, lock not available
 _sqlite_turns: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
+READ_ONLY = {"tuanbot_read_only": True}  # connection option read by bot.db's BEGIN hook
 
 
 def is_transient(error: DBAPIError) -> bool:
@@ -71,5 +75,21 @@ def unit_of_work(
                 log.warning("retrying %s after %s (attempt %d)", func.__name__, error, attempt)
                 await asyncio.sleep(random.uniform(0.005, 0.02) * attempt)
                 attempt += 1
+
+    return run
+
+
+def read_only(
+    func: Callable[Concatenate[AsyncSession, P], Coroutine[Any, Any, R]],
+) -> Callable[Concatenate[AsyncSession, P], Coroutine[Any, Any, R]]:
+    """Like `unit_of_work` for a function that never writes."""
+
+    @functools.wraps(func)
+    async def run(session: AsyncSession, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        if session.in_transaction():
+            return await func(session, *args, **kwargs)
+        async with session.begin():
+            await session.connection(execution_options=READ_ONLY)
+            return await func(session, *args, **kwargs)
 
     return run

@@ -519,12 +519,20 @@ class FakeTelegram:
         params = await self._params(request)
         chat_id = _int_or_none(params.get("chat_id"))
         for fault in self.faults:
-            if fault.times > 0 and fault.matches(method, chat_id):
+            if fault.times > 0 and fault.matches(method, chat_id) and fault.status == "drop":
                 fault.times -= 1
-                if fault.status == "drop":
-                    assert request.transport is not None
-                    request.transport.close()
-                    return web.Response(status=500)
+                assert request.transport is not None
+                request.transport.close()
+                return web.Response(status=500)
+        status, body = await self.handle(method, params)
+        return web.json_response(body, status=status)
+
+    async def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """One Bot API call: (HTTP status, JSON body). Used over HTTP and in-process."""
+        chat_id = _int_or_none(params.get("chat_id"))
+        for fault in self.faults:
+            if fault.times > 0 and fault.matches(method, chat_id) and fault.status != "drop":
+                fault.times -= 1
                 if fault.status == "slow":
                     await asyncio.sleep(fault.delay)
                     break
@@ -537,8 +545,9 @@ class FakeTelegram:
                 return await self._fail(method, params, error)
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
-            error = TelegramError(404, "Not Found: method not found")
-            return await self._fail(method, params, error)
+            return await self._fail(
+                method, params, TelegramError(404, "Not Found: method not found")
+            )
         try:
             if method in SENDING:
                 self._check_rate(chat_id)
@@ -546,13 +555,13 @@ class FakeTelegram:
         except TelegramError as error:
             return await self._fail(method, params, error)
         await self._log(Request(method, params, 200, time.monotonic()))
-        return web.json_response({"ok": True, "result": result})
+        return 200, {"ok": True, "result": result}
 
     async def _fail(
         self, method: str, params: dict[str, Any], error: TelegramError
-    ) -> web.Response:
+    ) -> tuple[int, dict[str, Any]]:
         await self._log(Request(method, params, error.status, time.monotonic(), error.description))
-        return web.json_response(error.body(), status=error.status)
+        return error.status, error.body()
 
     async def _log(self, entry: Request) -> None:
         if entry.method != "getUpdates" or entry.status != 200:
@@ -569,13 +578,8 @@ class FakeTelegram:
         for key, value in form.items():
             if hasattr(value, "file"):
                 params[key] = (value.filename, value.file.read())
-                continue
-            text = str(value)
-            if text[:1] in "[{" or text in ("true", "false"):
-                with contextlib.suppress(ValueError):
-                    params[key] = json.loads(text)
-                    continue
-            params[key] = text
+            else:
+                params[key] = form_value(str(value))
         return params
 
     def _check_rate(self, chat_id: int | None) -> None:
@@ -863,6 +867,14 @@ class FakeTelegram:
         self.updates.append(update)
         async with self._changed:
             self._changed.notify_all()
+
+
+def form_value(text: str) -> Any:
+    """A form field as Telegram reads it: JSON objects, arrays and booleans are decoded."""
+    if text[:1] in "[{" or text in ("true", "false"):
+        with contextlib.suppress(ValueError):
+            return json.loads(text)
+    return text
 
 
 def _int_or_none(value: Any) -> int | None:
