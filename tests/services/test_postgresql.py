@@ -30,9 +30,7 @@ async def test_a_closer_skips_an_item_another_process_holds(
     factory = create_session_factory(engine)
     async with factory() as holder:
         await holder.begin()
-        held = await holder.scalar(
-            select(GroupBuy).where(GroupBuy.number == 1).with_for_update()
-        )
+        held = await holder.scalar(select(GroupBuy).where(GroupBuy.number == 1).with_for_update())
         assert held is not None
         async with factory() as closer:
             # Does not wait for the lock: closes what it can, leaves the held item for later.
