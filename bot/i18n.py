@@ -87,7 +87,7 @@ def update_catalogs() -> None:
     """Write locales/messages.pot and merge it into each language's messages.po."""
     template = extract_messages()
     with (LOCALES / "messages.pot").open("wb") as out:
-        write_po(out, template, sort_output=True)
+        write_po(out, template, sort_output=True, include_lineno=False)
     for language in LANGUAGES:
         path = LOCALES / language / "LC_MESSAGES" / f"{DOMAIN}.po"
         if path.exists():
@@ -100,4 +100,4 @@ def update_catalogs() -> None:
         catalog.project, catalog.version = "tuanbot", "0.1"
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as out:
-            write_po(out, catalog, sort_output=True, ignore_obsolete=True)
+            write_po(out, catalog, sort_output=True, ignore_obsolete=True, include_lineno=False)

@@ -107,8 +107,6 @@ def explain(error: Exception) -> str | None:
                 "This group is not a community yet. "
                 "A platform admin can register it with /register."
             )
-        case errors.CommunityInactive(name=name):
-            return _("{name} is not active.").format(name=esc(name))
         case errors.NoActiveCommunities():
             return _("There are no active communities yet: add me to a group and /register it.")
         case errors.UserUnknown(user_id=user_id):

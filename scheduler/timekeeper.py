@@ -38,6 +38,7 @@ class Timekeeper:
         self.sweep_seconds = sweep_seconds
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self._lock = asyncio.Lock()
+        self._ticks: set[asyncio.Task[None]] = set()  # ticks for moments already past
 
     async def start(self) -> None:
         self.scheduler.start()
@@ -57,6 +58,7 @@ class Timekeeper:
     async def stop(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        await asyncio.gather(*self._ticks, return_exceptions=True)
         async with self._lock:  # let a running tick finish its transaction
             pass
 
@@ -65,7 +67,9 @@ class Timekeeper:
         now = utcnow()
         for moment in moments:
             if moment <= now:
-                asyncio.get_running_loop().create_task(self.tick())
+                task = asyncio.get_running_loop().create_task(self.tick())
+                self._ticks.add(task)
+                task.add_done_callback(self._ticks.discard)
                 continue
             self.scheduler.add_job(
                 self.tick,

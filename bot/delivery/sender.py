@@ -100,17 +100,6 @@ class OutboxSender:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
 
-    async def flush(self, within: float = 30.0) -> None:
-        """Deliver everything due now (tests and shutdown use it)."""
-        deadline = asyncio.get_running_loop().time() + within
-        while asyncio.get_running_loop().time() < deadline:
-            async with self.session_factory() as session:
-                due = await outbox.claim_due(session, utcnow(), 1)
-            if not due and not self._tasks:
-                return
-            self.wake()
-            await asyncio.sleep(0.02)
-
     async def _run(self) -> None:
         while not self._stopping:
             try:

@@ -38,7 +38,9 @@ class ContextMiddleware(BaseMiddleware):
         data["settings"] = self.settings
         data["community"] = None
         data["leads"] = ()
-        if user is None or user.is_bot:
+        if user is not None and user.is_bot:
+            return None  # other bots' commands are not ours to answer
+        if user is None:
             return await handler(event, data)
         in_group = chat is not None and chat.type != "private"
         context = await communities.load_context(

@@ -30,11 +30,6 @@ class NotACommunity(DomainError):
 
 
 @dataclass(eq=False)
-class CommunityInactive(DomainError):
-    name: str
-
-
-@dataclass(eq=False)
 class NoActiveCommunities(DomainError):
     pass
 

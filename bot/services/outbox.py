@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.sql import upsert
@@ -172,15 +172,6 @@ async def recipient(session: AsyncSession, item: OutboxItem) -> Recipient:
 
 
 @unit_of_work
-async def next_due_at(session: AsyncSession) -> datetime | None:
-    return await session.scalar(
-        select(func.min(OutboxMessage.next_attempt_at)).where(
-            OutboxMessage.state == OutboxState.PENDING
-        )
-    )
-
-
-@unit_of_work
 async def mark_sent(
     session: AsyncSession, items: Sequence[OutboxItem], message_ids: list[int], now: datetime
 ) -> None:
@@ -280,13 +271,6 @@ async def hold_for_user(session: AsyncSession, item: OutboxItem, now: datetime) 
         dedupe_key=f"unreachable:{community.id}:{user.id}:{episode}",
     )
     await enqueue(session, [notice], now)
-
-
-@unit_of_work
-async def recipient_reachable(session: AsyncSession, user_id: int) -> bool:
-    """False once a 403 was seen for this user and they have not started the bot since."""
-    unreachable_at = await session.scalar(select(User.unreachable_at).where(User.id == user_id))
-    return unreachable_at is None
 
 
 @unit_of_work

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import outbox
@@ -127,9 +127,3 @@ async def start_private_chat(session: AsyncSession, profile: Profile, now: datet
         update(User).where(User.id == profile.id).values(started_at=now, unreachable_at=None)
     )
     return await outbox.release_for_user(session, profile.id, now)
-
-
-@unit_of_work
-async def get_user(session: AsyncSession, user_id: int) -> UserRef | None:
-    row = await session.scalar(select(User).where(User.id == user_id))
-    return UserRef.of(row) if row else None

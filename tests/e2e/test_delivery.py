@@ -35,7 +35,7 @@ async def test_a_group_the_bot_left_gets_no_more_posts(story: Story) -> None:
     river = tg.group("River Court", [story.admin, story.carol])
     await tg.add_bot(river, story.admin)
     await tg.wait_message(river, "/register")
-    await story.ask(story.admin, "/register", "community", chat=river)
+    await story.ask(story.admin, "/register", "is now a community", chat=river)
     await tg.remove_bot(river, story.admin)
     await tg.idle()
     reply = await story.privately(story.admin, "/communities", "Communities")
@@ -52,7 +52,8 @@ async def test_broadcast_reaches_every_group_and_reports(story: Story) -> None:
     await story.open_community()
     river = tg.group("River Court", [story.admin])
     await tg.add_bot(river, story.admin)
-    await story.ask(story.admin, "/register", "community", chat=river)
+    await tg.wait_message(river, "/register")
+    await story.ask(story.admin, "/register", "is now a community", chat=river)
     await story.privately(
         story.admin, "/broadcast Closed on Sunday <holiday> & rest", "Broadcasting to 2"
     )

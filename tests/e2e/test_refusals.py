@@ -116,3 +116,12 @@ async def test_a_code_typed_in_the_group_is_removed_and_never_repeated(open_drop
     )
     assert "7654321" not in reply.text
     assert typed.deleted
+
+
+async def test_other_bots_are_not_answered(open_drop: Story) -> None:
+    story, tg = open_drop, open_drop.tg
+    robot = tg.user("Helper Bot", username="helper_bot")
+    robot.is_bot = True
+    sent = await tg.send(robot, story.group, "/today")
+    await tg.idle()
+    assert not [m for m in tg.sent(story.group) if m.message_id > sent.message_id]
