@@ -21,6 +21,7 @@ from bot.i18n import Catalogs, private_language
 from bot.services import broadcasts, drops
 from bot.services.clock import utcnow
 from bot.services.outbox import Kind, OutboxItem, Recipient
+from bot.services.views import ItemView
 from handlers import texts
 from handlers.keyboards import join_button, start_keyboard
 
@@ -80,7 +81,7 @@ class NoticeRenderer:
         now = utcnow()
         # A long drop goes out in several messages, each with the Join buttons of its own items.
         parts: list[Part] = []
-        chunk: list[drops.PostItem] = []
+        chunk: list[ItemView] = []
         for post_item in view.items:
             candidate = [*chunk, post_item]
             text = texts.drop_post(_subset(view, candidate), now, self.settings.currency)
@@ -92,7 +93,7 @@ class NoticeRenderer:
         parts.append(self._post_part(view, chunk, now))
         return parts
 
-    def _post_part(self, view: drops.PostView, chunk: list[drops.PostItem], now: datetime) -> Part:
+    def _post_part(self, view: drops.PostView, chunk: list[ItemView], now: datetime) -> Part:
         text = texts.drop_post(_subset(view, chunk), now, self.settings.currency)
         markup = InlineKeyboardMarkup(
             inline_keyboard=[
@@ -196,7 +197,7 @@ class NoticeRenderer:
         return "\n".join(out)
 
 
-def _subset(view: drops.PostView, items: list[drops.PostItem]) -> drops.PostView:
+def _subset(view: drops.PostView, items: list[ItemView]) -> drops.PostView:
     return drops.PostView(
         view.community, view.timezone, view.pickup_point, view.deadline, view.pickup_date, items
     )

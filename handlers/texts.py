@@ -10,8 +10,9 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.formatting import day, esc, item_label, local_time, money, progress, quantity, time_left
 from bot.services.drops import DropPreview, PostView
-from bot.services.joins import CancelResult, JoinResult, OpenItem, OrderView
+from bot.services.joins import CancelResult, JoinResult, OrderView
 from bot.services.pickups import CodeView, Line
+from bot.services.views import ItemView
 from models import GroupBuyState, OrderState
 
 
@@ -94,17 +95,27 @@ def status(members: int, minimum: int, deadline: datetime, tz: ZoneInfo, now: da
     )
 
 
-def open_item(item: OpenItem, tz: ZoneInfo, now: datetime, currency: str) -> str:
+def item_block(
+    item: ItemView, currency: str, closes: tuple[ZoneInfo, datetime] | None = None
+) -> str:
+    """An item on a drop post or in /today: its price, progress, limits, and (with `closes`, the
+    community's zone and now) its deadline."""
     details = [progress(item.members, item.min_members)]
     if item.purchase_limit:
         details.append(_("limit {limit}").format(limit=item.purchase_limit))
     if item.stock_left is not None:
         details.append(_("{left} left").format(left=item.stock_left))
-    details.append(
-        _("closes {deadline} ({left})").format(
-            deadline=local_time(item.deadline, tz, now), left=time_left(item.deadline, now)
+    if not item.returnable:
+        details.append(_("no returns"))
+    if item.state is not GroupBuyState.OPEN:
+        details.append(_("closed"))
+    if closes is not None:
+        tz, now = closes
+        details.append(
+            _("closes {deadline} ({left})").format(
+                deadline=local_time(item.deadline, tz, now), left=time_left(item.deadline, now)
+            )
         )
-    )
     return (
         f"{item_label(item.number, item.name)} — {price(item.price, item.unit, currency)}\n"
         f"    {' · '.join(details)}"
@@ -235,19 +246,6 @@ def drop_post(view: PostView, now: datetime, currency: str) -> str:
         ),
         "",
     ]
-    for item in view.items:
-        details = [progress(item.members, item.min_members)]
-        if item.purchase_limit:
-            details.append(_("limit {limit}").format(limit=item.purchase_limit))
-        if item.stock_left is not None:
-            details.append(_("{left} left").format(left=item.stock_left))
-        if not item.returnable:
-            details.append(_("no returns"))
-        if item.state is not GroupBuyState.OPEN:
-            details.append(_("closed"))
-        out.append(
-            f"{item_label(item.number, item.name)} — {price(item.price, item.unit, currency)}\n"
-            f"    {' · '.join(details)}"
-        )
+    out += [item_block(item, currency) for item in view.items]
     out += ["", _("Tap a button to join, or send <code>/join n [qty]</code>.")]
     return "\n".join(out)

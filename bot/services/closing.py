@@ -25,6 +25,7 @@ from bot.services.errors import ItemClosed, ItemNotFound
 from bot.services.people import Actor
 from bot.services.sql import upsert
 from bot.services.uow import unit_of_work
+from bot.services.views import group_buys_with_items
 from models import (
     CodeState,
     Community,
@@ -85,8 +86,7 @@ async def close_now(
     community.require_leader(actor)
     found = (
         await session.execute(
-            select(GroupBuy.id, GroupBuy.state, DropItem.name)
-            .join(DropItem, DropItem.id == GroupBuy.drop_item_id)
+            group_buys_with_items(GroupBuy.id, GroupBuy.state, DropItem.name)
             .where(GroupBuy.community_id == community.id, GroupBuy.number == number)
             .order_by(GroupBuy.id.desc())
             .limit(1)
@@ -107,8 +107,7 @@ async def close_group_buys(
     """Close the given group-buys of one community that are still open."""
     rows = (
         await session.execute(
-            select(GroupBuy, DropItem, Community)
-            .join(DropItem, DropItem.id == GroupBuy.drop_item_id)
+            group_buys_with_items(GroupBuy, DropItem, Community)
             .join(Community, Community.id == GroupBuy.community_id)
             .where(GroupBuy.id.in_(group_buy_ids), GroupBuy.state == GroupBuyState.OPEN)
             .order_by(GroupBuy.id)

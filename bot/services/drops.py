@@ -27,6 +27,7 @@ from bot.services.errors import (
 )
 from bot.services.people import Actor
 from bot.services.uow import unit_of_work
+from bot.services.views import ItemView, group_buys_with_items
 from models import (
     Community,
     Drop,
@@ -61,22 +62,6 @@ class Publication:
 
 
 @dataclass(frozen=True)
-class PostItem:
-    group_buy_id: int
-    number: int
-    name: str
-    unit: str | None
-    price: int
-    members: int
-    min_members: int
-    purchase_limit: int | None
-    stock_left: int | None
-    state: GroupBuyState
-    returnable: bool
-    earns_points: bool
-
-
-@dataclass(frozen=True)
 class PostView:
     """A drop post as it stands now in one community."""
 
@@ -85,7 +70,7 @@ class PostView:
     pickup_point: str | None
     deadline: datetime
     pickup_date: date
-    items: list[PostItem]
+    items: list[ItemView]
 
 
 def resolve_times(
@@ -253,8 +238,7 @@ async def post_due(session: AsyncSession, now: datetime) -> list[datetime]:
 async def post_view(session: AsyncSession, post_id: int) -> PostView | None:
     rows = (
         await session.execute(
-            select(GroupBuy, DropItem, Community)
-            .join(DropItem, DropItem.id == GroupBuy.drop_item_id)
+            group_buys_with_items(GroupBuy, DropItem, Community)
             .join(Community, Community.id == GroupBuy.community_id)
             .where(GroupBuy.drop_post_id == post_id, GroupBuy.number.is_not(None))
             .order_by(GroupBuy.number)
@@ -271,23 +255,7 @@ async def post_view(session: AsyncSession, post_id: int) -> PostView | None:
         pickup_point=community.pickup_point,
         deadline=first.deadline,
         pickup_date=first.pickup_date,
-        items=[
-            PostItem(
-                group_buy_id=gb.id,
-                number=gb.number or 0,
-                name=item.name,
-                unit=item.unit,
-                price=gb.unit_price,
-                members=gb.members,
-                min_members=gb.min_members,
-                purchase_limit=gb.purchase_limit,
-                stock_left=item.stock_left,
-                state=gb.state,
-                returnable=item.returnable,
-                earns_points=item.earns_points,
-            )
-            for gb, item, _ in rows
-        ],
+        items=[ItemView.of(gb, item) for gb, item, _ in rows],
     )
 
 
@@ -328,8 +296,7 @@ async def _open_post(
     )
     group_buys = (
         await session.execute(
-            select(GroupBuy, DropItem.position)
-            .join(DropItem, DropItem.id == GroupBuy.drop_item_id)
+            group_buys_with_items(GroupBuy, DropItem.position)
             .where(GroupBuy.drop_post_id == post.id)
             .order_by(DropItem.position)
         )

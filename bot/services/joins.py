@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services.errors import BadQuantity, ItemClosed, ItemNotFound, NotJoined, OverLimit, SoldOut
 from bot.services.sql import upsert
 from bot.services.uow import unit_of_work
+from bot.services.views import ItemView, group_buys_with_items, orders_with_items
 from models import (
     Community,
     DropItem,
@@ -62,20 +63,6 @@ class CancelResult:
     quantity: int
     members: int
     min_members: int
-    deadline: datetime
-
-
-@dataclass(frozen=True)
-class OpenItem:
-    group_buy_id: int
-    number: int
-    name: str
-    unit: str | None
-    price: int
-    members: int
-    min_members: int
-    purchase_limit: int | None
-    stock_left: int | None
     deadline: datetime
 
 
@@ -250,8 +237,7 @@ async def _not_open(
 ) -> ItemNotFound | ItemClosed:
     """Why the item could not be locked: it does not exist, or it is closed."""
     query = (
-        select(GroupBuy.number, GroupBuy.state, DropItem.name)
-        .join(DropItem, DropItem.id == GroupBuy.drop_item_id)
+        group_buys_with_items(GroupBuy.number, GroupBuy.state, DropItem.name)
         .where(GroupBuy.community_id == community_id, GroupBuy.number.is_not(None))
         .order_by(GroupBuy.id.desc())
         .limit(1)
@@ -385,11 +371,10 @@ async def cancel(
 
 
 @unit_of_work
-async def open_items(session: AsyncSession, community_id: int, now: datetime) -> list[OpenItem]:
+async def open_items(session: AsyncSession, community_id: int, now: datetime) -> list[ItemView]:
     rows = (
         await session.execute(
-            select(GroupBuy, DropItem)
-            .join(DropItem, DropItem.id == GroupBuy.drop_item_id)
+            group_buys_with_items(GroupBuy, DropItem)
             .where(
                 GroupBuy.community_id == community_id,
                 GroupBuy.state == GroupBuyState.OPEN,
@@ -398,21 +383,7 @@ async def open_items(session: AsyncSession, community_id: int, now: datetime) ->
             .order_by(GroupBuy.number)
         )
     ).all()
-    return [
-        OpenItem(
-            group_buy_id=gb.id,
-            number=gb.number or 0,
-            name=item.name,
-            unit=item.unit,
-            price=gb.unit_price,
-            members=gb.members,
-            min_members=gb.min_members,
-            purchase_limit=gb.purchase_limit,
-            stock_left=item.stock_left,
-            deadline=gb.deadline or now,
-        )
-        for gb, item in rows
-    ]
+    return [ItemView.of(gb, item) for gb, item in rows]
 
 
 _CURRENT = (OrderState.JOINED, OrderState.CONFIRMED, OrderState.READY)
@@ -423,9 +394,9 @@ async def my_orders(session: AsyncSession, user_id: int, now: datetime) -> list[
     """The resident's current orders, and those that ended in the last week."""
     rows = (
         await session.execute(
-            select(Order, GroupBuy, DropItem, Community, PickupCode.code, PickupCode.state)
-            .join(GroupBuy, GroupBuy.id == Order.group_buy_id)
-            .join(DropItem, DropItem.id == GroupBuy.drop_item_id)
+            orders_with_items(
+                Order, GroupBuy, DropItem, Community, PickupCode.code, PickupCode.state
+            )
             .join(Community, Community.id == GroupBuy.community_id)
             .outerjoin(PickupCode, PickupCode.id == Order.pickup_code_id)
             .where(

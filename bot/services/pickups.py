@@ -33,6 +33,7 @@ from bot.services.errors import (
 )
 from bot.services.people import Actor, UserRef
 from bot.services.uow import unit_of_work
+from bot.services.views import group_buys_with_items, orders_with_items
 from models import (
     CodeState,
     Community,
@@ -133,8 +134,7 @@ async def confirm_arrival(
     """/arrived [n …]: the goods of these formed items (default: all) are at the pickup point."""
     community.require_leader(actor)
     query = (
-        select(GroupBuy, DropItem)
-        .join(DropItem, DropItem.id == GroupBuy.drop_item_id)
+        group_buys_with_items(GroupBuy, DropItem)
         .where(GroupBuy.community_id == community.id, GroupBuy.state == GroupBuyState.FORMED)
         .order_by(GroupBuy.number)
         .with_for_update(of=GroupBuy)
@@ -196,9 +196,7 @@ async def _ready_lines(
 ) -> dict[int, list[tuple[Order, GroupBuy, DropItem]]]:
     rows = (
         await session.execute(
-            select(Order, GroupBuy, DropItem)
-            .join(GroupBuy, GroupBuy.id == Order.group_buy_id)
-            .join(DropItem, DropItem.id == GroupBuy.drop_item_id)
+            orders_with_items(Order, GroupBuy, DropItem)
             .where(Order.pickup_code_id.in_(code_ids), Order.state == OrderState.READY)
             .order_by(GroupBuy.number)
         )
@@ -276,9 +274,7 @@ async def _code_lines(
 ) -> list[tuple[Order, Line]]:
     rows = (
         await session.execute(
-            select(Order, GroupBuy.number, DropItem.name, DropItem.unit)
-            .join(GroupBuy, GroupBuy.id == Order.group_buy_id)
-            .join(DropItem, DropItem.id == GroupBuy.drop_item_id)
+            orders_with_items(Order, GroupBuy.number, DropItem.name, DropItem.unit)
             .where(Order.pickup_code_id == code_id, Order.state.in_(states))
             .order_by(GroupBuy.number)
         )
@@ -355,9 +351,7 @@ async def undo_handover(
         raise UndoTooLate(handover.at, timezone)
     handed = (
         await session.execute(
-            select(Order, GroupBuy.number, DropItem.name, DropItem.unit)
-            .join(GroupBuy, GroupBuy.id == Order.group_buy_id)
-            .join(DropItem, DropItem.id == GroupBuy.drop_item_id)
+            orders_with_items(Order, GroupBuy.number, DropItem.name, DropItem.unit)
             .where(Order.handover_id == handover.id, Order.state == OrderState.PICKED_UP)
             .order_by(GroupBuy.number)
         )
@@ -384,9 +378,7 @@ async def unpicked(session: AsyncSession, actor: Actor, community: CommunityRef)
     community.require_leader(actor)
     rows = (
         await session.execute(
-            select(Order, GroupBuy, DropItem, User)
-            .join(GroupBuy, GroupBuy.id == Order.group_buy_id)
-            .join(DropItem, DropItem.id == GroupBuy.drop_item_id)
+            orders_with_items(Order, GroupBuy, DropItem, User)
             .join(User, User.id == Order.user_id)
             .where(GroupBuy.community_id == community.id, Order.state == OrderState.READY)
             .order_by(GroupBuy.arrived_at, User.id, GroupBuy.number)
@@ -442,9 +434,7 @@ async def summary(
         raise NothingClosed()
     rows = (
         await session.execute(
-            select(Order, GroupBuy, DropItem, User)
-            .join(GroupBuy, GroupBuy.id == Order.group_buy_id)
-            .join(DropItem, DropItem.id == GroupBuy.drop_item_id)
+            orders_with_items(Order, GroupBuy, DropItem, User)
             .join(User, User.id == Order.user_id)
             .where(
                 GroupBuy.community_id == community.id,

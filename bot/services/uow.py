@@ -57,8 +57,8 @@ def _turn(session: AsyncSession) -> AbstractAsyncContextManager[Any]:
     return lock
 
 
-def unit_of_work(
-    func: Callable[Concatenate[AsyncSession, P], Coroutine[Any, Any, R]],
+def _transactional(
+    func: Callable[Concatenate[AsyncSession, P], Coroutine[Any, Any, R]], *, writes: bool
 ) -> Callable[Concatenate[AsyncSession, P], Coroutine[Any, Any, R]]:
     @functools.wraps(func)
     async def run(session: AsyncSession, /, *args: P.args, **kwargs: P.kwargs) -> R:
@@ -67,7 +67,9 @@ def unit_of_work(
         attempt = 1
         while True:
             try:
-                async with _turn(session), session.begin():
+                async with _turn(session) if writes else nullcontext(), session.begin():
+                    if not writes:
+                        await session.connection(execution_options=READ_ONLY)
                     return await func(session, *args, **kwargs)
             except DBAPIError as error:
                 if attempt >= MAX_ATTEMPTS or not is_transient(error):
@@ -79,17 +81,14 @@ def unit_of_work(
     return run
 
 
+def unit_of_work(
+    func: Callable[Concatenate[AsyncSession, P], Coroutine[Any, Any, R]],
+) -> Callable[Concatenate[AsyncSession, P], Coroutine[Any, Any, R]]:
+    return _transactional(func, writes=True)
+
+
 def read_only(
     func: Callable[Concatenate[AsyncSession, P], Coroutine[Any, Any, R]],
 ) -> Callable[Concatenate[AsyncSession, P], Coroutine[Any, Any, R]]:
     """Like `unit_of_work` for a function that never writes."""
-
-    @functools.wraps(func)
-    async def run(session: AsyncSession, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        if session.in_transaction():
-            return await func(session, *args, **kwargs)
-        async with session.begin():
-            await session.connection(execution_options=READ_ONLY)
-            return await func(session, *args, **kwargs)
-
-    return run
+    return _transactional(func, writes=False)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 
 from aiogram import Router
@@ -55,18 +57,27 @@ async def arrived(
     await message.reply(text)
 
 
-async def _forget_code(message: Message) -> None:
-    """A code typed in a group is visible to everyone: remove the message if the bot may."""
-    if message.chat.type != "private":
-        with contextlib.suppress(TelegramAPIError):
-            await message.delete()
-
-
-def _code(command: CommandObject, usage: str) -> str:
-    args = words(command)
-    if len(args) != 1:
-        raise BadUsage(usage, _("Give the resident's 7-digit pickup code."))
-    return args[0]
+@asynccontextmanager
+async def typed_code(
+    message: Message,
+    command: CommandObject,
+    usage: str,
+    actor: Actor,
+    community: CommunityRef | None,
+    leads: tuple[CommunityRef, ...],
+) -> AsyncIterator[tuple[list[CommunityRef] | None, str]]:
+    """The code a leader typed and where it may be used. A code typed in a group is visible to
+    everyone, so the message is removed afterwards (when the bot is allowed to), whatever the
+    outcome."""
+    try:
+        args = words(command)
+        if len(args) != 1:
+            raise BadUsage(usage, _("Give the resident's 7-digit pickup code."))
+        yield handover_scope(message, actor, community, leads), args[0]
+    finally:
+        if message.chat.type != "private":
+            with contextlib.suppress(TelegramAPIError):
+                await message.delete()
 
 
 async def pickup(
@@ -78,11 +89,8 @@ async def pickup(
     community: CommunityRef | None,
     leads: tuple[CommunityRef, ...],
 ) -> None:
-    try:
-        scope = handover_scope(message, actor, community, leads)
-        result = await pickups.hand_over(session, actor, scope, _code(command, "/pickup code"), now)
-    finally:
-        await _forget_code(message)
+    async with typed_code(message, command, "/pickup code", actor, community, leads) as typed:
+        result = await pickups.hand_over(session, actor, *typed, now)
     out = [
         _("✅ Hand over to <b>{name}</b> ({community}):").format(
             name=esc(result.resident), community=esc(result.community)
@@ -106,13 +114,8 @@ async def undo(
     community: CommunityRef | None,
     leads: tuple[CommunityRef, ...],
 ) -> None:
-    try:
-        scope = handover_scope(message, actor, community, leads)
-        result = await pickups.undo_handover(
-            session, actor, scope, _code(command, "/undo code"), now
-        )
-    finally:
-        await _forget_code(message)
+    async with typed_code(message, command, "/undo code", actor, community, leads) as typed:
+        result = await pickups.undo_handover(session, actor, *typed, now)
     await message.answer(
         _("↩️ Undone: {name}'s goods are waiting for pickup again:").format(
             name=esc(result.resident)

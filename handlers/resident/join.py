@@ -98,7 +98,7 @@ async def today(
     if not items:
         await message.reply(_("Nothing is open right now. The next drop will be posted here."))
         return
-    body = "\n".join(texts.open_item(item, where.tz, now, settings.currency) for item in items)
+    body = "\n".join(texts.item_block(item, settings.currency, (where.tz, now)) for item in items)
     await answer(message, _("🛒 <b>Open now</b>") + "\n" + body + "\n\n" + _("Join: /join n [qty]"))
 
 
