@@ -9,16 +9,13 @@ import argparse
 import asyncio
 import logging
 import sys
-from typing import TYPE_CHECKING, NoReturn
+from typing import NoReturn
 
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings, describe_error
 from bot.migrate import upgrade
-
-if TYPE_CHECKING:
-    from bot.app import TuanBot
 
 # aiogram takes ~2 s to import: only `run` and `i18n` load it, so `check` answers at once.
 
@@ -43,14 +40,6 @@ def _migrate(url: str) -> None:
         _stop(f"cannot use DATABASE_URL: {reason}")
 
 
-async def _serve(app: TuanBot) -> None:
-    try:
-        await app.run_polling()
-    finally:
-        await app.bot.session.close()
-        await app.engine.dispose()
-
-
 def run() -> None:
     from aiogram.exceptions import TelegramNetworkError, TelegramNotFound, TelegramUnauthorizedError
 
@@ -59,7 +48,7 @@ def run() -> None:
     settings = _settings()
     _migrate(settings.database_url)
     try:
-        asyncio.run(_serve(TuanBot(settings)))
+        asyncio.run(TuanBot(settings).run_polling())
     except TelegramUnauthorizedError:
         _stop("BOT_TOKEN was rejected by Telegram (401 Unauthorized)")
     except TelegramNotFound:
@@ -96,12 +85,20 @@ def revision(message: str) -> None:
 
     from alembic import command
 
-    from bot.migrate import alembic_config
+    from bot.migrate import MIGRATIONS, alembic_config
 
+    number = len(list((MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))) + 1
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'head.sqlite3'}"
         upgrade(url)
-        command.revision(alembic_config(url), message=message, autogenerate=True)
+        script = command.revision(
+            alembic_config(url), message=message, autogenerate=True, rev_id=f"{number:04d}"
+        )
+    for generated in script if isinstance(script, list) else [script]:
+        if generated is not None:  # drop Alembic's "please adjust" banners
+            path = Path(generated.path)
+            lines = path.read_text().splitlines(keepends=True)
+            path.write_text("".join(line for line in lines if "# ### " not in line))
     print("tuanbot: review the new file in models/migrations/versions, then run the tests")
 
 

@@ -19,13 +19,18 @@ from aiogram.types import (
     BotCommandScopeChat,
     BotCommandScopeDefault,
 )
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import LANGUAGES, Settings
 from bot.db import create_engine, create_session_factory
+from bot.delivery.events import DeliveryLog
 from bot.delivery.limiter import RateLimiter, Throttle
+from bot.delivery.progress import BroadcastMonitor
 from bot.delivery.sender import OutboxSender, Part
 from bot.i18n import Catalogs
 from bot.middlewares import setup_middlewares
+from bot.polling import InboxPolling
+from bot.services.broadcasts import Progress
 from bot.services.outbox import OutboxItem, Recipient
 from handlers import commands, get_routers
 from handlers.notices import NoticeRenderer
@@ -46,10 +51,16 @@ class TuanBot:
         self.limiter = RateLimiter(
             settings.send_rate_global, settings.send_rate_chat, settings.send_rate_group
         )
+        self.delivery_log = DeliveryLog(self.session_factory)
         session = api_session or AiohttpSession(
             api=TelegramAPIServer.from_base(settings.telegram_api_url)
         )
-        session.middleware(Throttle(self.limiter))
+        session.middleware(
+            Throttle(
+                self.limiter,
+                lambda chat_id, seconds: self.delivery_log.note("429", chat_id, f"{seconds}s"),
+            )
+        )
         self.bot = Bot(
             settings.bot_token.get_secret_value(),
             session=session,
@@ -59,31 +70,45 @@ class TuanBot:
                 allow_sending_without_reply=True,  # a reply never fails because its message went
             ),
         )
-        self.sender = OutboxSender(self.bot, self.session_factory, self._render)
+        self.sender = OutboxSender(
+            self.bot, self.session_factory, self._render, self.delivery_log, settings.admin_ids
+        )
         self.timekeeper = Timekeeper(self.session_factory, self.sender.wake)
+        self.monitor = BroadcastMonitor(self.bot, self.session_factory, self._render_progress)
         self.dispatcher = Dispatcher(sender=self.sender, timekeeper=self.timekeeper)
         setup_middlewares(self.dispatcher, self.session_factory, settings, self.catalogs, explain)
         self.dispatcher.include_routers(*get_routers())
         self.dispatcher.startup.register(self._on_startup)
         self.dispatcher.shutdown.register(self._on_shutdown)
         self._renderer: NoticeRenderer | None = None
+        self._polling: InboxPolling | None = None
 
     async def _render(
-        self, session: object, items: Sequence[OutboxItem], recipient: Recipient
+        self, session: AsyncSession, items: Sequence[OutboxItem], recipient: Recipient
     ) -> list[Part]:
         assert self._renderer is not None, "the sender runs only after start-up"
-        return await self._renderer(session, items, recipient)  # type: ignore[arg-type]
+        return await self._renderer(session, items, recipient)
+
+    async def _render_progress(
+        self, session: AsyncSession, progress: Progress, recipient: Recipient
+    ) -> Part:
+        assert self._renderer is not None, "the monitor runs only after start-up"
+        return await self._renderer.broadcast_progress(session, progress, recipient)
 
     async def start_background(self) -> None:
         """The sender and the timekeeper: everything that runs besides answering updates."""
         me = await self.bot.me()
         self._renderer = NoticeRenderer(self.catalogs, self.settings, me.username or "")
+        self.delivery_log.start()
         self.sender.start()
+        self.monitor.start()
         await self.timekeeper.start()
 
     async def stop_background(self) -> None:
         await self.timekeeper.stop()
+        await self.monitor.stop()
         await self.sender.stop()
+        await self.delivery_log.stop()
         await self.limiter.close()
 
     async def _on_startup(self) -> None:
@@ -94,19 +119,17 @@ class TuanBot:
     async def _on_shutdown(self) -> None:
         await self.stop_background()
         await self.engine.dispose()
+        await self.bot.session.close()
         log.info("tuanbot stopped")
 
     async def run_polling(self, handle_signals: bool = True) -> None:
-        await self.bot.me()  # a rejected token or unreachable API fails here, before anything runs
-        await self.bot.delete_webhook(drop_pending_updates=False)
-        await self.dispatcher.start_polling(
-            self.bot,
-            handle_signals=handle_signals,
-            allowed_updates=self.dispatcher.resolve_used_update_types(),
-        )
+        """Serve Telegram by long polling through the inbox until stopped."""
+        self._polling = InboxPolling(self)
+        await self._polling.run(handle_signals=handle_signals)
 
     async def stop(self) -> None:
-        await self.dispatcher.stop_polling()
+        if self._polling is not None:
+            self._polling.stop()
 
     async def _set_commands(self) -> None:
         """Telegram's command menu, in both languages, by place (and the admins' own)."""

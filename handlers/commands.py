@@ -38,4 +38,5 @@ ADMIN: list[Command] = [
     ("publish", "drop_id [HH:MM]", __("post a drop to every community, now or at a time")),
     ("broadcast", "text", __("post news to every community")),
     ("communities", "", __("every community at a glance")),
+    ("status", "", __("the health of delivery: queue, failures, 429s")),
 ]

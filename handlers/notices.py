@@ -12,6 +12,7 @@ from typing import Any
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
@@ -23,6 +24,7 @@ from bot.services.clock import utcnow
 from bot.services.outbox import Kind, OutboxItem, Recipient
 from bot.services.views import ItemView
 from handlers import texts
+from handlers.admin.keyboards import stop_broadcast
 from handlers.keyboards import join_button, start_keyboard
 
 POST_LIMIT = 3800  # characters of one drop post message; longer drops go out in several
@@ -34,16 +36,17 @@ class NoticeRenderer:
         self.settings = settings
         self.bot_username = bot_username
 
-    def locale(self, item: OutboxItem, recipient: Recipient) -> str:
+    def locale(self, private: bool, recipient: Recipient) -> str:
         default = self.settings.default_language
-        if item.user_id is None:
+        if not private:
             return recipient.community_language or default
         return private_language(recipient.language, recipient.tg_language, default)
 
     async def __call__(
         self, session: AsyncSession, items: Sequence[OutboxItem], recipient: Recipient
     ) -> list[Part]:
-        with self.catalogs.context(), self.catalogs.use_locale(self.locale(items[0], recipient)):
+        locale = self.locale(items[0].user_id is not None, recipient)
+        with self.catalogs.context(), self.catalogs.use_locale(locale):
             return await self._render(session, items, recipient)
 
     async def _render(
@@ -67,7 +70,11 @@ class NoticeRenderer:
             case Kind.BROADCAST:
                 return self._parts("📢 " + esc(payload["text"]))
             case Kind.BROADCAST_REPORT:
-                return self._parts(await self._broadcast_report(session, payload["broadcast_id"]))
+                progress = await broadcasts.report(session, payload["broadcast_id"])
+                text = texts.broadcast_status(progress, utcnow())
+                return [Part(text, None, progress.status_message_id)]
+            case Kind.ADMIN_ALERT:
+                return self._parts(self._admin_alert(items))
         raise Unrenderable(f"unknown kind {item.kind}")
 
     @staticmethod
@@ -186,15 +193,35 @@ class NoticeRenderer:
         ).format(names=names)
         return Part(text, start_keyboard(self.bot_username, "codes"))
 
-    async def _broadcast_report(self, session: AsyncSession, broadcast_id: int) -> str:
-        report = await broadcasts.report(session, broadcast_id)
+    def _admin_alert(self, items: Sequence[OutboxItem]) -> str:
         out = [
-            _("📢 Broadcast {id} finished: {sent} of {total} sent, {failed} failed.").format(
-                id=report.broadcast_id, sent=report.sent, total=report.total, failed=report.failed
-            )
+            ngettext(
+                "⚠️ Telegram refused {count} message as malformed; it was not sent:",
+                "⚠️ Telegram refused {count} messages as malformed; they were not sent:",
+                len(items),
+            ).format(count=len(items))
         ]
-        out += [f"• {esc(name)}: {esc(error)}" for name, error in report.failures]
+        for item in items[:20]:
+            out.append(
+                "• {kind} → {chat}: {error}".format(
+                    kind=esc(item.payload["kind"]),
+                    chat=item.payload["chat_id"],
+                    error=esc(item.payload["error"]),
+                )
+            )
+        if len(items) > 20:
+            out.append(
+                _("…and {count} more. /status shows the latest.").format(count=len(items) - 20)
+            )
         return "\n".join(out)
+
+    async def broadcast_progress(
+        self, session: AsyncSession, progress: broadcasts.Progress, recipient: Recipient
+    ) -> Part:
+        """The admin's status message while a broadcast goes out (see BroadcastMonitor)."""
+        with self.catalogs.context(), self.catalogs.use_locale(self.locale(True, recipient)):
+            text = texts.broadcast_status(progress, utcnow())
+            return Part(text, stop_broadcast(progress.broadcast_id), progress.status_message_id)
 
 
 def _subset(view: drops.PostView, items: list[ItemView]) -> drops.PostView:

@@ -138,6 +138,8 @@ def explain(error: Exception) -> str | None:
             return _("You have not joined {item}.").format(item=_item(number, name))
         case errors.DropNotFound(drop_id=drop_id):
             return _("There is no drop {drop_id}.").format(drop_id=drop_id)
+        case errors.BroadcastNotFound(broadcast_id=broadcast_id):
+            return _("There is no broadcast {broadcast_id}.").format(broadcast_id=broadcast_id)
         case errors.DropAlreadyPublished(drop_id=drop_id):
             return _(
                 "Drop {drop_id} was already published. Write a new /drop to post again."

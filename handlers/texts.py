@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from aiogram.utils.i18n import gettext as _
 
 from bot.formatting import day, esc, item_label, local_time, money, progress, quantity, time_left
+from bot.services.broadcasts import Progress
 from bot.services.drops import DropPreview, PostView
 from bot.services.joins import CancelResult, JoinResult, OrderView
 from bot.services.pickups import CodeView, Line
@@ -248,4 +249,32 @@ def drop_post(view: PostView, now: datetime, currency: str) -> str:
     ]
     out += [item_block(item, currency) for item in view.items]
     out += ["", _("Tap a button to join, or send <code>/join n [qty]</code>.")]
+    return "\n".join(out)
+
+
+def broadcast_status(progress: Progress, now: datetime) -> str:
+    """The admin's status message: progress while it goes out, the report once it is done."""
+    if progress.finished:
+        head = (
+            _(
+                "📢 Broadcast {id} stopped: {sent} of {total} sent, {failed} failed, {cancelled} not sent."
+            )
+            if progress.stopped_at
+            else _("📢 Broadcast {id} finished: {sent} of {total} sent, {failed} failed.")
+        )
+    else:
+        head = _("📢 Broadcast {id}: {sent} of {total} sent, {failed} failed…")
+    out = [
+        head.format(
+            id=progress.broadcast_id,
+            sent=progress.sent,
+            total=progress.total,
+            failed=progress.failed,
+            cancelled=progress.cancelled,
+        )
+    ]
+    left = progress.time_left(now)
+    if not progress.finished and left is not None:
+        out.append(_("About {seconds}s left.").format(seconds=max(1, int(left.total_seconds()))))
+    out += [f"• {esc(name)}: {esc(error)}" for name, error in progress.failures]
     return "\n".join(out)

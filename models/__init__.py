@@ -4,7 +4,7 @@ from models.base import Base, UTCDateTime
 from models.drops import Drop, DropItem, DropPost
 from models.enums import CodeState, DropState, GroupBuyState, OrderState, OutboxState, PostState
 from models.group_buys import GroupBuy, Handover, Order, PickupCode
-from models.outbox import Broadcast, OutboxMessage
+from models.outbox import Broadcast, DeliveryEvent, InboxUpdate, OutboxMessage
 from models.people import Community, User
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "Broadcast",
     "CodeState",
     "Community",
+    "DeliveryEvent",
     "Drop",
     "DropItem",
     "DropPost",
@@ -19,6 +20,7 @@ __all__ = [
     "GroupBuy",
     "GroupBuyState",
     "Handover",
+    "InboxUpdate",
     "Order",
     "OrderState",
     "OutboxMessage",

@@ -50,3 +50,4 @@ class OutboxState(StrEnum):
     BLOCKED = "blocked"  # the recipient never started the bot or blocked it; waits for /start
     SENT = "sent"
     FAILED = "failed"
+    CANCELLED = "cancelled"  # a broadcast the admin stopped

@@ -50,4 +50,33 @@ class Broadcast(Base):
     text: Mapped[str] = mapped_column(Text)
     total: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The admin's status message, edited as the broadcast goes out.
+    status_message_id: Mapped[int | None] = mapped_column(Integer)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DeliveryEvent(Base):
+    """What Telegram said when it did not simply accept a message: 429, 403, 400, 5xx, network.
+
+    Kept a week, for /status."""
+
+    __tablename__ = "delivery_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class InboxUpdate(Base):
+    """An update from Telegram, stored before it is acknowledged: a crash cannot lose it, and the
+    same update_id delivered twice has its effect once (see services/inbox.py)."""
+
+    __tablename__ = "inbox"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

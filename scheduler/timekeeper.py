@@ -13,14 +13,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.services import closing, drops
+from bot.services import closing, drops, inbox, outbox
 from bot.services.clock import utcnow
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,14 @@ class Timekeeper:
             max_instances=1,
             misfire_grace_time=None,
         )
+        self.scheduler.add_job(
+            self.maintain,
+            IntervalTrigger(hours=1, timezone=UTC),
+            id="maintenance",
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+        )
         await self.tick()
         async with self.session_factory() as session:
             self.arm(await drops.scheduled_times(session))
@@ -78,6 +86,17 @@ class Timekeeper:
                 replace_existing=True,
                 misfire_grace_time=None,
             )
+
+    async def maintain(self) -> None:
+        """Forget what is no longer needed: handled updates after two days (Telegram never
+        resends one that old), delivery events after a week."""
+        try:
+            now = utcnow()
+            async with self.session_factory() as session:
+                await inbox.prune(session, now - timedelta(days=2))
+                await outbox.prune_events(session, now - timedelta(days=7))
+        except Exception:
+            log.exception("maintenance failed")
 
     async def tick(self) -> None:
         async with self._lock:

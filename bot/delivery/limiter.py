@@ -21,7 +21,7 @@ import itertools
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -196,8 +196,14 @@ class RateLimiter:
 class Throttle(BaseRequestMiddleware):
     """aiogram request middleware: rate-limits sends and edits, and waits out 429s."""
 
-    def __init__(self, limiter: RateLimiter, max_retries: int = 5) -> None:
+    def __init__(
+        self,
+        limiter: RateLimiter,
+        on_retry_after: Callable[[int, int], None] | None = None,
+        max_retries: int = 5,
+    ) -> None:
         self.limiter = limiter
+        self.on_retry_after = on_retry_after  # (chat_id, seconds): for the delivery log
         self.max_retries = max_retries
 
     async def __call__(
@@ -218,6 +224,8 @@ class Throttle(BaseRequestMiddleware):
                     return await make_request(bot, method)
                 except TelegramRetryAfter as error:
                     self.limiter.stats.retry_after += 1
+                    if self.on_retry_after is not None:
+                        self.on_retry_after(chat_id, error.retry_after)
                     attempt += 1
                     log.warning("429 for chat %s: waiting %ss", chat_id, error.retry_after)
                     if attempt > self.max_retries:

@@ -2,14 +2,21 @@
 
 - 200: sent (the message ids are kept, e.g. to edit a drop post later).
 - 403 in private: the user never started the bot or blocked it. The message waits for their
-  /start and the community's group is told once, with a deep link (see `outbox.hold_for_user`).
+  next private message to the bot, and the community's group is told once, with a deep link
+  (`outbox.hold_for_user`).
 - 403 in a group: the bot is no longer there; the community stops receiving posts.
-- 429: the rate limiter already waited and retried; if Telegram still refuses, try again later.
-- 400: the message itself is wrong; it fails and is logged, never retried blindly.
-- 5xx, timeouts, dropped connections: retried with exponential backoff.
+- 429: the rate limiter already waited out `retry_after` and retried; if Telegram still refuses,
+  the message waits that long again (no attempt counted: it is not the message's fault).
+- 400: the message itself is wrong. It fails, the error is kept with it, the admins are told, and
+  it is not retried blindly.
+- 5xx, timeouts, dropped connections: retried with exponential backoff, up to 8 attempts.
 
-A row is marked sent only after Telegram accepted it, so a crash can at most repeat the messages
-that were on the wire at that moment (at most `concurrency` of them).
+Priorities: the sender only claims as many messages as it has free slots, most urgent first, so
+a pickup code queued during a 10,000-message broadcast goes out next, not after it; and replies to
+users' own commands overtake both (the rate limiter serves priority 0 first).
+
+A row is marked sent only after Telegram accepted it, so a crash (kill -9) can at most repeat the
+messages that were on the wire at that moment: at most `concurrency` (16) of them.
 """
 
 from __future__ import annotations
@@ -17,8 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -34,6 +40,7 @@ from aiogram.exceptions import (
 from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.delivery.events import DeliveryLog
 from bot.delivery.limiter import send_priority
 from bot.services import broadcasts, communities, outbox
 from bot.services.clock import utcnow
@@ -48,6 +55,7 @@ MAX_BACKOFF = timedelta(minutes=5)
 class Part:
     text: str
     markup: InlineKeyboardMarkup | None = None
+    edit_message_id: int | None = None  # edit this message instead (falls back to sending)
 
 
 class Unrenderable(Exception):
@@ -63,21 +71,23 @@ class OutboxSender:
         bot: Bot,
         session_factory: async_sessionmaker[AsyncSession],
         render: Renderer,
+        events: DeliveryLog,
+        admin_ids: Iterable[int] = (),
         *,
         concurrency: int = 16,
         poll_interval: float = 1.0,
-        batch: int = 200,
     ) -> None:
         self.bot = bot
         self.session_factory = session_factory
         self.render = render
+        self.events = events
+        self.admin_ids = frozenset(admin_ids)
+        self.concurrency = concurrency
         self.poll_interval = poll_interval
-        self.batch = batch
-        self._slots = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
         self._in_flight: set[int] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._stopping = False
+        self._jobs: set[asyncio.Task[None]] = set()
+        self._draining_until: float | None = None
         self._loop: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
@@ -88,71 +98,80 @@ class OutboxSender:
         self._loop = asyncio.create_task(self._run(), name="outbox-sender")
 
     async def stop(self, drain: float = 5.0) -> None:
-        """Stop claiming; give the messages on the wire `drain` seconds to finish."""
-        self._stopping = True
-        self._wake.set()
+        """Deliver what is due for up to `drain` seconds, then stop; what is left stays queued."""
+        loop = asyncio.get_running_loop()
+        self._draining_until = loop.time() + drain
+        self.wake()
         if self._loop is not None:
-            self._loop.cancel()
-            await asyncio.gather(self._loop, return_exceptions=True)
-        if self._tasks:
-            _, pending = await asyncio.wait(self._tasks, timeout=drain)
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(self._loop, drain + 1)
+        if self._jobs:
+            _, pending = await asyncio.wait(self._jobs, timeout=1)
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
 
-    async def _run(self) -> None:
-        while not self._stopping:
-            try:
-                claimed = await self._claim()
-            except Exception:
-                log.exception("could not read the outbox; retrying")
-                claimed = 0
-            if claimed:
-                continue
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+    def _draining_over(self) -> bool:
+        return (
+            self._draining_until is not None
+            and asyncio.get_running_loop().time() >= self._draining_until
+        )
 
-    async def _claim(self) -> int:
-        async with self.session_factory() as session:
-            items = await outbox.claim_due(
-                session, utcnow(), self.batch, skip=sorted(self._in_flight)
+    async def _run(self) -> None:
+        while not self._draining_over():
+            free = self.concurrency - len(self._jobs)
+            claimed = 0
+            if free > 0:
+                try:
+                    claimed = await self._claim(free)
+                except Exception:
+                    log.exception("could not read the outbox; retrying")
+            if self._draining_until is not None and not claimed and not self._jobs:
+                return  # stopping, and nothing more is due
+            if claimed and len(self._jobs) < self.concurrency:
+                continue
+            # Wait for a free slot, something newly queued, or the next poll.
+            self._wake.clear()
+            waiters = [asyncio.ensure_future(self._wake.wait()), *self._jobs]
+            await asyncio.wait(
+                waiters, timeout=self.poll_interval, return_when=asyncio.FIRST_COMPLETED
             )
-        jobs: dict[tuple[int, outbox.Kind], list[OutboxItem]] = defaultdict(list)
-        singles: list[list[OutboxItem]] = []
+            waiters[0].cancel()
+
+    async def _claim(self, free: int) -> int:
+        async with self.session_factory() as session:
+            items = await outbox.claim_due(session, utcnow(), free, skip=sorted(self._in_flight))
         for item in items:
-            if item.kind in outbox.COALESCED:
-                jobs[(item.chat_id, item.kind)].append(item)
-            else:
-                singles.append([item])
-        for job in [*singles, *jobs.values()]:
-            self._in_flight.update(item.id for item in job)
-            await self._slots.acquire()
-            task = asyncio.create_task(self._deliver(job))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._in_flight.add(item.id)
+            task = asyncio.create_task(self._deliver(item))
+            self._jobs.add(task)
+            task.add_done_callback(self._jobs.discard)
         return len(items)
 
-    async def _deliver(self, items: list[OutboxItem]) -> None:
-        first = items[0]
-        token = send_priority.set(outbox.PRIORITY[first.kind])
+    async def _deliver(self, item: OutboxItem) -> None:
+        items = [item]
+        token = send_priority.set(outbox.PRIORITY[item.kind])
         try:
             async with self.session_factory() as session:
+                if item.kind in outbox.COALESCED:
+                    more = await outbox.siblings(session, item, sorted(self._in_flight))
+                    self._in_flight.update(m.id for m in more)
+                    items += more
                 await self._deliver_in(session, items)
         except Exception:
             log.exception("delivering outbox %s failed unexpectedly", [i.id for i in items])
             async with self.session_factory() as session:
-                await outbox.retry_later(session, first, timedelta(seconds=30), "crash", utcnow())
+                await outbox.retry_later(session, item, timedelta(seconds=30), "crash", utcnow())
         finally:
             send_priority.reset(token)
-            self._in_flight.difference_update(item.id for item in items)
-            self._slots.release()
+            self._in_flight.difference_update(i.id for i in items)
+            self._wake.set()
 
     async def _deliver_in(self, session: AsyncSession, items: list[OutboxItem]) -> None:
         first = items[0]
         recipient = await outbox.recipient(session, first)
         if first.user_id is not None and recipient.unreachable:
-            # A 403 was seen and they have not started the bot since: do not knock again.
+            # A 403 was seen and they have not written to the bot since: do not knock again.
             for item in items:
                 await outbox.hold_for_user(session, item, utcnow())
             return
@@ -162,13 +181,9 @@ class OutboxSender:
             await outbox.mark_failed(session, items, f"unrenderable: {reason}")
             return
         try:
-            message_ids = []
-            for part in parts:
-                sent = await self.bot.send_message(
-                    first.chat_id, part.text, reply_markup=part.markup
-                )
-                message_ids.append(sent.message_id)
+            message_ids = [await self._send(first.chat_id, part) for part in parts]
         except TelegramForbiddenError as error:
+            self.events.note("403", first.chat_id, error.message)
             if first.user_id is not None:
                 for item in items:
                     await outbox.hold_for_user(session, item, utcnow())
@@ -184,10 +199,18 @@ class OutboxSender:
             return
         except TelegramBadRequest as error:
             log.error("Telegram refused outbox %s (%s): %s", first.id, first.kind, error.message)
+            self.events.note("400", first.chat_id, error.message)
             await outbox.mark_failed(session, items, error.message)
+            if first.kind is not outbox.Kind.ADMIN_ALERT:
+                await outbox.alert_admins(session, self.admin_ids, first, error.message, utcnow())
             await self._settle_broadcasts(session, items)
             return
         except (TelegramNetworkError, TelegramServerError) as error:
+            self.events.note(
+                "5xx" if isinstance(error, TelegramServerError) else "network",
+                first.chat_id,
+                error.message,
+            )
             delay = min(MAX_BACKOFF, timedelta(seconds=2 ** min(first.attempts, 10)))
             for item in items:
                 if not await outbox.retry_later(session, item, delay, error.message, utcnow()):
@@ -195,6 +218,23 @@ class OutboxSender:
             return
         await outbox.mark_sent(session, items, message_ids, utcnow())
         await self._settle_broadcasts(session, items)
+
+    async def _send(self, chat_id: int, part: Part) -> int:
+        if part.edit_message_id is not None:
+            try:
+                await self.bot.edit_message_text(
+                    part.text,
+                    chat_id=chat_id,
+                    message_id=part.edit_message_id,
+                    reply_markup=part.markup,
+                )
+                return part.edit_message_id
+            except TelegramBadRequest as error:
+                if "not modified" in error.message:
+                    return part.edit_message_id
+                # The message is gone or too old to edit: send a new one instead.
+        sent = await self.bot.send_message(chat_id, part.text, reply_markup=part.markup)
+        return sent.message_id
 
     async def _settle_broadcasts(self, session: AsyncSession, items: Sequence[OutboxItem]) -> None:
         ids = {i.broadcast_id for i in items if i.broadcast_id and i.kind is outbox.Kind.BROADCAST}

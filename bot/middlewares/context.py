@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import Chat, TelegramObject, User
 
 from bot.config import Settings
-from bot.services import communities
+from bot.services import communities, people
 from bot.services.people import Actor, Profile
 
 
@@ -46,7 +47,16 @@ class ContextMiddleware(BaseMiddleware):
         context = await communities.load_context(
             data["session"], profile_of(user), chat.id if in_group and chat else None, data["now"]
         )
-        data["user"] = context.user
+        user_ref = context.user
+        data["released"] = 0
+        if not in_group and (not user_ref.started or user_ref.unreachable):
+            # Anything the user sends privately proves the bot can write to them again.
+            data["released"] = await people.start_private_chat(
+                data["session"], profile_of(user), data["now"]
+            )
+            user_ref = replace(user_ref, started=True, unreachable=False)
+            data["sender"].wake()
+        data["user"] = user_ref
         data["community"] = context.community
         data["leads"] = context.leads
         data["actor"] = Actor(user_id=user.id, is_admin=user.id in self.settings.admin_ids)

@@ -17,6 +17,8 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 from aiogram.utils.i18n import gettext as _
 
+from bot.services.uow import AlreadyHandled
+
 log = logging.getLogger(__name__)
 CALLBACK_ANSWER_LIMIT = 200
 
@@ -33,6 +35,9 @@ class RefusalMiddleware(BaseMiddleware):
     ) -> Any:
         try:
             return await handler(event, data)
+        except AlreadyHandled:
+            log.info("update delivered twice: its effect already happened")
+            return None
         except Exception as error:
             text = self.explain(error)
             if text is None:

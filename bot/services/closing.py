@@ -24,7 +24,7 @@ from bot.services.communities import CommunityRef
 from bot.services.errors import ItemClosed, ItemNotFound
 from bot.services.people import Actor
 from bot.services.sql import upsert
-from bot.services.uow import unit_of_work
+from bot.services.uow import read_only, unit_of_work
 from bot.services.views import group_buys_with_items
 from models import (
     CodeState,
@@ -55,7 +55,7 @@ def new_code() -> str:
     return str(CODE_LOW + secrets.randbelow(CODE_HIGH - CODE_LOW + 1))
 
 
-@unit_of_work
+@read_only
 async def due_by_community(session: AsyncSession, now: datetime) -> dict[int, list[int]]:
     rows = (
         await session.execute(

@@ -256,7 +256,7 @@ def require_community(community: CommunityRef | None) -> CommunityRef:
     return community
 
 
-@unit_of_work
+@read_only
 async def overview(session: AsyncSession, actor: Actor, now: datetime) -> list[CommunityOverview]:
     actor.require_admin()
     rows = (

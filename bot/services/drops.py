@@ -26,7 +26,7 @@ from bot.services.errors import (
     PickupBeforeDeadline,
 )
 from bot.services.people import Actor
-from bot.services.uow import unit_of_work
+from bot.services.uow import read_only, unit_of_work
 from bot.services.views import ItemView, group_buys_with_items
 from models import (
     Community,
@@ -234,7 +234,7 @@ async def post_due(session: AsyncSession, now: datetime) -> list[datetime]:
     return deadlines
 
 
-@unit_of_work
+@read_only
 async def post_view(session: AsyncSession, post_id: int) -> PostView | None:
     rows = (
         await session.execute(
@@ -259,7 +259,7 @@ async def post_view(session: AsyncSession, post_id: int) -> PostView | None:
     )
 
 
-@unit_of_work
+@read_only
 async def scheduled_times(session: AsyncSession) -> list[datetime]:
     """Every future moment the scheduler must wake for: open deadlines and scheduled posts."""
     deadlines = await session.scalars(

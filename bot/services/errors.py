@@ -85,6 +85,11 @@ class DropNotFound(DomainError):
 
 
 @dataclass(eq=False)
+class BroadcastNotFound(DomainError):
+    broadcast_id: int
+
+
+@dataclass(eq=False)
 class DropAlreadyPublished(DomainError):
     drop_id: int
     published_at: datetime

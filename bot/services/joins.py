@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.errors import BadQuantity, ItemClosed, ItemNotFound, NotJoined, OverLimit, SoldOut
 from bot.services.sql import upsert
-from bot.services.uow import unit_of_work
+from bot.services.uow import read_only, unit_of_work
 from bot.services.views import ItemView, group_buys_with_items, orders_with_items
 from models import (
     Community,
@@ -370,7 +370,7 @@ async def cancel(
     return CancelResult(item.number, name, quantity, members, item.min_members, item.deadline)
 
 
-@unit_of_work
+@read_only
 async def open_items(session: AsyncSession, community_id: int, now: datetime) -> list[ItemView]:
     rows = (
         await session.execute(
@@ -389,7 +389,7 @@ async def open_items(session: AsyncSession, community_id: int, now: datetime) ->
 _CURRENT = (OrderState.JOINED, OrderState.CONFIRMED, OrderState.READY)
 
 
-@unit_of_work
+@read_only
 async def my_orders(session: AsyncSession, user_id: int, now: datetime) -> list[OrderView]:
     """The resident's current orders, and those that ended in the last week."""
     rows = (
@@ -431,7 +431,7 @@ async def my_orders(session: AsyncSession, user_id: int, now: datetime) -> list[
     return views
 
 
-@unit_of_work
+@read_only
 async def count_members(session: AsyncSession, group_buy_id: int) -> int:
     """Authoritative member count (the `members` column is a cache kept in the same statements)."""
     count = await session.scalar(

@@ -13,12 +13,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.sql import upsert
-from bot.services.uow import unit_of_work
-from models import Community, DropPost, OutboxMessage, OutboxState, User
+from bot.services.uow import housekeeping, read_only
+from models import Community, DeliveryEvent, DropPost, OutboxMessage, OutboxState, User
 
 
 class Kind(StrEnum):
@@ -30,6 +30,7 @@ class Kind(StrEnum):
     UNREACHABLE = "unreachable"  # group: these members must start the bot first
     BROADCAST = "broadcast"  # group: an admin's news
     BROADCAST_REPORT = "broadcast_report"  # private, to the admin: sent / failed
+    ADMIN_ALERT = "admin_alert"  # private, to each admin: Telegram refused a message (400)
 
 
 # Lower goes first. Codes and arrival news before posts; broadcasts last.
@@ -40,12 +41,13 @@ PRIORITY: dict[Kind, int] = {
     Kind.DROP_POST: 20,
     Kind.UNREACHABLE: 25,
     Kind.BROADCAST_REPORT: 30,
+    Kind.ADMIN_ALERT: 30,
     Kind.REMINDER: 40,
     Kind.BROADCAST: 60,
 }
 
 # Rows of these kinds waiting for the same chat go out as one message.
-COALESCED: frozenset[Kind] = frozenset({Kind.UNREACHABLE})
+COALESCED: frozenset[Kind] = frozenset({Kind.UNREACHABLE, Kind.ADMIN_ALERT})
 
 MAX_ATTEMPTS = 8
 _CHUNK = 500  # rows per INSERT; stays under SQLite's bound-parameter limit
@@ -60,6 +62,14 @@ class Notice:
     community_id: int | None = None
     dedupe_key: str | None = None
     broadcast_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    at: datetime
+    kind: str  # "429", "403", "400", "5xx", "network"
+    chat_id: int | None
+    detail: str | None
 
 
 @dataclass(frozen=True)
@@ -116,7 +126,41 @@ async def release_for_user(session: AsyncSession, user_id: int, now: datetime) -
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-@unit_of_work
+@read_only
+async def siblings(
+    session: AsyncSession, item: OutboxItem, skip: Sequence[int]
+) -> list[OutboxItem]:
+    """Other due rows of the same coalesced kind for the same chat: they go out as one message."""
+    rows = (
+        await session.scalars(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.state == OutboxState.PENDING,
+                OutboxMessage.chat_id == item.chat_id,
+                OutboxMessage.kind == item.kind.value,
+                OutboxMessage.id.not_in([item.id, *skip]),
+            )
+            .order_by(OutboxMessage.id)
+            .limit(200)
+        )
+    ).all()
+    return [_item(row) for row in rows]
+
+
+def _item(row: OutboxMessage) -> OutboxItem:
+    return OutboxItem(
+        id=row.id,
+        kind=Kind(row.kind),
+        chat_id=row.chat_id,
+        user_id=row.user_id,
+        community_id=row.community_id,
+        broadcast_id=row.broadcast_id,
+        payload=row.payload,
+        attempts=row.attempts,
+    )
+
+
+@read_only
 async def claim_due(
     session: AsyncSession, now: datetime, limit: int, skip: Sequence[int] = ()
 ) -> list[OutboxItem]:
@@ -129,20 +173,7 @@ async def claim_due(
     )
     if skip:
         query = query.where(OutboxMessage.id.not_in(list(skip)))
-    rows = (await session.scalars(query)).all()
-    return [
-        OutboxItem(
-            id=row.id,
-            kind=Kind(row.kind),
-            chat_id=row.chat_id,
-            user_id=row.user_id,
-            community_id=row.community_id,
-            broadcast_id=row.broadcast_id,
-            payload=row.payload,
-            attempts=row.attempts,
-        )
-        for row in rows
-    ]
+    return [_item(row) for row in (await session.scalars(query)).all()]
 
 
 @dataclass(frozen=True)
@@ -156,12 +187,21 @@ class Recipient:
     unreachable: bool
 
 
-@unit_of_work
+@read_only
 async def recipient(session: AsyncSession, item: OutboxItem) -> Recipient:
-    user = await session.get(User, item.user_id) if item.user_id is not None else None
-    community = (
-        await session.get(Community, item.community_id) if item.community_id is not None else None
-    )
+    return await _recipient(session, item.user_id, item.community_id)
+
+
+@read_only
+async def user_recipient(session: AsyncSession, user_id: int) -> Recipient:
+    return await _recipient(session, user_id, None)
+
+
+async def _recipient(
+    session: AsyncSession, user_id: int | None, community_id: int | None
+) -> Recipient:
+    user = await session.get(User, user_id) if user_id is not None else None
+    community = await session.get(Community, community_id) if community_id is not None else None
     return Recipient(
         language=user.language if user else None,
         tg_language=user.tg_language if user else None,
@@ -171,7 +211,7 @@ async def recipient(session: AsyncSession, item: OutboxItem) -> Recipient:
     )
 
 
-@unit_of_work
+@housekeeping
 async def mark_sent(
     session: AsyncSession, items: Sequence[OutboxItem], message_ids: list[int], now: datetime
 ) -> None:
@@ -193,7 +233,7 @@ async def mark_sent(
             )
 
 
-@unit_of_work
+@housekeeping
 async def retry_later(
     session: AsyncSession, item: OutboxItem, delay: timedelta, error: str, now: datetime
 ) -> bool:
@@ -211,7 +251,7 @@ async def retry_later(
     return True
 
 
-@unit_of_work
+@housekeeping
 async def postpone(session: AsyncSession, items: Sequence[OutboxItem], until: datetime) -> None:
     """Telegram asked us to wait (429): not the message's fault, so no attempt is counted."""
     await session.execute(
@@ -222,7 +262,7 @@ async def postpone(session: AsyncSession, items: Sequence[OutboxItem], until: da
     )
 
 
-@unit_of_work
+@housekeeping
 async def mark_failed(session: AsyncSession, items: Sequence[OutboxItem], error: str) -> None:
     for item in items:
         await _set_failed(session, item.id, error)
@@ -237,7 +277,7 @@ async def _set_failed(session: AsyncSession, outbox_id: int, error: str) -> None
     )
 
 
-@unit_of_work
+@housekeeping
 async def hold_for_user(session: AsyncSession, item: OutboxItem, now: datetime) -> None:
     """The recipient cannot be written to (never started the bot, or blocked it).
 
@@ -273,7 +313,7 @@ async def hold_for_user(session: AsyncSession, item: OutboxItem, now: datetime) 
     await enqueue(session, [notice], now)
 
 
-@unit_of_work
+@housekeeping
 async def deactivate_chat(session: AsyncSession, chat_id: int, error: str) -> None:
     """The bot is no longer in this group: stop posting there."""
     await session.execute(
@@ -292,3 +332,36 @@ async def deactivate_chat(session: AsyncSession, chat_id: int, error: str) -> No
 
 def _display_name(user: User) -> str:
     return f"{user.first_name} {user.last_name}" if user.last_name else user.first_name
+
+
+@housekeeping
+async def record_events(session: AsyncSession, events: Sequence[Event]) -> None:
+    session.add_all(
+        DeliveryEvent(at=e.at, kind=e.kind, chat_id=e.chat_id, detail=e.detail) for e in events
+    )
+
+
+@housekeeping
+async def alert_admins(
+    session: AsyncSession, admin_ids: Iterable[int], item: OutboxItem, error: str, now: datetime
+) -> None:
+    """Telegram refused a message as malformed (400): the admins should know, once per message."""
+    await enqueue(
+        session,
+        [
+            Notice(
+                kind=Kind.ADMIN_ALERT,
+                chat_id=admin,
+                user_id=admin,
+                payload={"kind": item.kind.value, "chat_id": item.chat_id, "error": error[:300]},
+                dedupe_key=f"alert:{item.id}:{admin}",
+            )
+            for admin in sorted(admin_ids)
+        ],
+        now,
+    )
+
+
+@housekeeping
+async def prune_events(session: AsyncSession, before: datetime) -> None:
+    await session.execute(delete(DeliveryEvent).where(DeliveryEvent.at < before))

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services import outbox
 from bot.services.errors import NotAllowed
 from bot.services.sql import upsert
-from bot.services.uow import unit_of_work
+from bot.services.uow import housekeeping, unit_of_work
 from models import User
 
 
@@ -86,7 +86,7 @@ def profile_changed(user: UserRef, profile: Profile) -> bool:
     )
 
 
-@unit_of_work
+@housekeeping
 async def save_profile_now(session: AsyncSession, profile: Profile, now: datetime) -> UserRef:
     return await save_profile(session, profile, now)
 
@@ -116,7 +116,7 @@ async def set_language(session: AsyncSession, user_id: int, language: str) -> No
     await session.execute(update(User).where(User.id == user_id).values(language=language))
 
 
-@unit_of_work
+@housekeeping
 async def start_private_chat(session: AsyncSession, profile: Profile, now: datetime) -> int:
     """The user opened the private chat: record it and release what waited for it.
 

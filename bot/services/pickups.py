@@ -32,7 +32,7 @@ from bot.services.errors import (
     UndoTooLate,
 )
 from bot.services.people import Actor, UserRef
-from bot.services.uow import unit_of_work
+from bot.services.uow import read_only, unit_of_work
 from bot.services.views import group_buys_with_items, orders_with_items
 from models import (
     CodeState,
@@ -372,7 +372,7 @@ async def undo_handover(
     )
 
 
-@unit_of_work
+@read_only
 async def unpicked(session: AsyncSession, actor: Actor, community: CommunityRef) -> list[Unpicked]:
     """Residents whose goods are at the pickup point and not picked up, oldest first."""
     community.require_leader(actor)
@@ -416,7 +416,7 @@ async def remind(
     return queued, len(notices) - queued
 
 
-@unit_of_work
+@read_only
 async def summary(
     session: AsyncSession, actor: Actor, community: CommunityRef, day: date | None
 ) -> Summary:
@@ -465,7 +465,7 @@ async def summary(
     return Summary(community.name, day, list(items.values()), ordered)
 
 
-@unit_of_work
+@read_only
 async def active_codes(session: AsyncSession, user_id: int) -> list[CodeView]:
     """/codes: the resident's codes that still have goods to collect."""
     rows = (

@@ -10,6 +10,11 @@ writer anyway, and handing the turn over in-process is much faster than SQLite's
 
 `@read_only` is for units that only read: on SQLite they neither take the turn nor the write
 lock (WAL lets them read beside the writer), so a burst of writers does not hold them up.
+
+Updates apply once: while an update from the inbox is being handled (`current_update`), the first
+`@unit_of_work` marks it handled in its own transaction, or refuses with `AlreadyHandled` if a
+repeat of that update was handled before (services/inbox.py). `@housekeeping` units write
+without marking: what they do is not the update's effect (saving a user's new name, say).
 """
 
 from __future__ import annotations
@@ -21,11 +26,17 @@ import random
 import weakref
 from collections.abc import Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, nullcontext
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import InboxUpdate
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -36,6 +47,30 @@ MAX_ATTEMPTS = 5
 _RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}  # serialization, deadlock, lock not available
 _sqlite_turns: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
 READ_ONLY = {"tuanbot_read_only": True}  # connection option read by bot.db's BEGIN hook
+
+
+@dataclass
+class UpdateMark:
+    update_id: int
+    handled: bool = False
+
+
+current_update: ContextVar[UpdateMark | None] = ContextVar("current_update", default=None)
+
+
+class AlreadyHandled(Exception):
+    """This update was delivered before and its effect already happened."""
+
+
+async def _mark_handled(session: AsyncSession, mark: UpdateMark) -> None:
+    result = await session.execute(
+        update(InboxUpdate)
+        .where(InboxUpdate.update_id == mark.update_id, InboxUpdate.handled_at.is_(None))
+        .values(handled_at=datetime.now(UTC))
+        .execution_options(synchronize_session=False)
+    )
+    if not getattr(result, "rowcount", 0):
+        raise AlreadyHandled(mark.update_id)
 
 
 def is_transient(error: DBAPIError) -> bool:
@@ -58,19 +93,30 @@ def _turn(session: AsyncSession) -> AbstractAsyncContextManager[Any]:
 
 
 def _transactional(
-    func: Callable[Concatenate[AsyncSession, P], Coroutine[Any, Any, R]], *, writes: bool
+    func: Callable[Concatenate[AsyncSession, P], Coroutine[Any, Any, R]],
+    *,
+    writes: bool,
+    marks: bool,
 ) -> Callable[Concatenate[AsyncSession, P], Coroutine[Any, Any, R]]:
     @functools.wraps(func)
     async def run(session: AsyncSession, /, *args: P.args, **kwargs: P.kwargs) -> R:
         if session.in_transaction():
             return await func(session, *args, **kwargs)
+        mark = current_update.get() if marks else None
+        if mark is not None and mark.handled:
+            mark = None
         attempt = 1
         while True:
             try:
                 async with _turn(session) if writes else nullcontext(), session.begin():
                     if not writes:
                         await session.connection(execution_options=READ_ONLY)
-                    return await func(session, *args, **kwargs)
+                    if mark is not None:
+                        await _mark_handled(session, mark)
+                    result = await func(session, *args, **kwargs)
+                if mark is not None:
+                    mark.handled = True
+                return result
             except DBAPIError as error:
                 if attempt >= MAX_ATTEMPTS or not is_transient(error):
                     raise
@@ -84,11 +130,19 @@ def _transactional(
 def unit_of_work(
     func: Callable[Concatenate[AsyncSession, P], Coroutine[Any, Any, R]],
 ) -> Callable[Concatenate[AsyncSession, P], Coroutine[Any, Any, R]]:
-    return _transactional(func, writes=True)
+    """A transaction that is the effect of the update being handled (if any)."""
+    return _transactional(func, writes=True, marks=True)
+
+
+def housekeeping(
+    func: Callable[Concatenate[AsyncSession, P], Coroutine[Any, Any, R]],
+) -> Callable[Concatenate[AsyncSession, P], Coroutine[Any, Any, R]]:
+    """A writing transaction that is not an update's effect and may run more than once."""
+    return _transactional(func, writes=True, marks=False)
 
 
 def read_only(
     func: Callable[Concatenate[AsyncSession, P], Coroutine[Any, Any, R]],
 ) -> Callable[Concatenate[AsyncSession, P], Coroutine[Any, Any, R]]:
     """Like `unit_of_work` for a function that never writes."""
-    return _transactional(func, writes=False)
+    return _transactional(func, writes=False, marks=False)

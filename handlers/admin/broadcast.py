@@ -1,4 +1,5 @@
-"""/broadcast: news to every community group, then a report to the admin."""
+"""/broadcast (news to every community, with a live status message and a Stop button) and
+/status (the health of delivery)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,18 @@ from datetime import datetime
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.sender import OutboxSender
-from bot.services import broadcasts
+from bot.formatting import esc
+from bot.services import broadcasts, health
 from bot.services.people import Actor
+from handlers import texts
+from handlers.admin.keyboards import StopBroadcast, stop_broadcast
 from handlers.parsing import BadUsage, need_private
+from handlers.replies import answer
 
 
 async def broadcast(
@@ -30,19 +34,92 @@ async def broadcast(
     text = (command.args or "").strip()
     if not text:
         raise BadUsage("/broadcast text", _("Write the news after the command."))
-    count = await broadcasts.start(session, actor, text, now)
+    progress = await broadcasts.start(session, actor, text, now)
     sender.wake()
-    await message.answer(
-        ngettext(
-            "📢 Broadcasting to {count} community… I will report here when it is done.",
-            "📢 Broadcasting to {count} communities… I will report here when it is done.",
-            count,
-        ).format(count=count)
+    status = await message.answer(
+        texts.broadcast_status(progress, now), reply_markup=stop_broadcast(progress.broadcast_id)
     )
+    await broadcasts.attach_status(session, progress.broadcast_id, status.message_id)
+
+
+async def stop(
+    callback: CallbackQuery,
+    callback_data: StopBroadcast,
+    session: AsyncSession,
+    now: datetime,
+    actor: Actor,
+    sender: OutboxSender,
+) -> None:
+    progress = await broadcasts.stop(session, actor, callback_data.broadcast_id, now)
+    sender.wake()
+    await callback.answer(
+        _("Stopped: {count} not sent.").format(count=progress.cancelled), show_alert=True
+    )
+
+
+def _kind(kind: str) -> str:
+    return {
+        "closed": _("pickup codes and results"),
+        "ready": _("ready for pickup"),
+        "drop_post": _("drop posts"),
+        "closed_group": _("closing news in groups"),
+        "unreachable": _("start-me notices"),
+        "reminder": _("reminders"),
+        "broadcast": _("broadcasts"),
+        "broadcast_report": _("broadcast reports"),
+        "admin_alert": _("admin alerts"),
+    }.get(kind, kind)
+
+
+async def status(message: Message, session: AsyncSession, now: datetime, actor: Actor) -> None:
+    need_private(message, "status")
+    view = await health.status(session, actor, now)
+    queued = sum(view.queued.values())
+    lines = [_("📊 <b>Delivery</b>")]
+    if queued:
+        by_kind = ", ".join(f"{_kind(k)} {n}" for k, n in sorted(view.queued.items()))
+        age = int((now - view.oldest_queued_at).total_seconds()) if view.oldest_queued_at else 0
+        lines.append(
+            _("Queued now: {count} ({kinds}); the oldest for {age}s.").format(
+                count=queued, kinds=by_kind, age=age
+            )
+        )
+    else:
+        lines.append(_("Queued now: nothing."))
+    lines.append(
+        _(
+            "Waiting for residents to open a private chat: {count} messages for {users} residents."
+        ).format(count=view.held, users=view.held_users)
+    )
+    lines.append(
+        _("In the last hour: {sent} sent, {failed} failed.").format(
+            sent=view.sent_last_hour, failed=view.failed_last_hour
+        )
+    )
+    said = view.telegram_last_hour
+    lines.append(
+        _(
+            "Telegram in the last hour: 429 ×{too_many} · 403 ×{forbidden} · 400 ×{bad} · 5xx ×{server} · network ×{network}"
+        ).format(
+            too_many=said.get("429", 0),
+            forbidden=said.get("403", 0),
+            bad=said.get("400", 0),
+            server=said.get("5xx", 0),
+            network=said.get("network", 0),
+        )
+    )
+    lines.append(
+        _("Residents the bot cannot write to: {count}.").format(count=view.unreachable_users)
+    )
+    if view.last_failure:
+        lines.append(_("Last failure: {error}").format(error=esc(view.last_failure)))
+    await answer(message, "\n".join(lines))
 
 
 def router() -> Router:
     """A fresh router (a router can belong to only one dispatcher)."""
     router = Router(name=__name__)
     router.message.register(broadcast, Command("broadcast"))
+    router.callback_query.register(stop, StopBroadcast.filter())
+    router.message.register(status, Command("status"))
     return router

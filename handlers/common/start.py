@@ -12,10 +12,7 @@ from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.delivery.sender import OutboxSender
 from bot.formatting import esc
-from bot.middlewares.context import profile_of
-from bot.services import people
 from bot.services.communities import CommunityRef
 from bot.services.people import Actor
 from handlers.common.help import help_text
@@ -32,7 +29,7 @@ async def start(
     now: datetime,
     actor: Actor,
     leads: tuple[CommunityRef, ...],
-    sender: OutboxSender,
+    released: int,
     settings: Settings,
 ) -> None:
     if message.chat.type != "private":
@@ -43,9 +40,6 @@ async def start(
         )
         return
     assert message.from_user is not None
-    released = await people.start_private_chat(session, profile_of(message.from_user), now)
-    if released:
-        sender.wake()
     greeting = _("👋 Hello, {name}! I can now write to you privately.").format(
         name=esc(message.from_user.first_name)
     )

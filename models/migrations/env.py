@@ -40,7 +40,8 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_async(url: str) -> None:
-    engine = create_engine(url)  # the app's engine: same pragmas, creates the SQLite folder
+    # The app's engine (same pragmas, creates the SQLite folder), foreign keys off for rebuilds.
+    engine = create_engine(url, for_migrations=True)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run)

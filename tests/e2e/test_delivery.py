@@ -54,14 +54,19 @@ async def test_broadcast_reaches_every_group_and_reports(story: Story) -> None:
     await tg.add_bot(river, story.admin)
     await tg.wait_message(river, "/register")
     await story.ask(story.admin, "/register", "is now a community", chat=river)
-    await story.privately(
-        story.admin, "/broadcast Closed on Sunday <holiday> & rest", "Broadcasting to 2"
+    status = await story.privately(
+        story.admin, "/broadcast Closed on Sunday <holiday> & rest", "Broadcast"
     )
+    assert "of 2 sent" in status.text
+    assert "Stop" in status.buttons[0]["text"]
     for group in (story.group, river):
         news = await tg.wait_message(group, "Closed on Sunday")
         assert "<holiday> & rest" in news.text
+    # The status message itself becomes the report, and loses its Stop button.
     report = await tg.wait_message(story.admin, "finished")
+    assert report.message_id == status.message_id
     assert "2 of 2 sent, 0 failed" in report.text
+    assert not report.buttons
 
 
 async def test_a_long_drop_is_split_into_posts_each_with_its_buttons(story: Story) -> None:

@@ -1,0 +1,94 @@
+"""Keeps each running broadcast's status message current: sent / total, failures, time left.
+
+Every few seconds it edits the admin's status message when the numbers changed (an edit a few
+seconds apart stays far below Telegram's one message a second per chat). The final report is not
+this monitor's job: it is a queued message (`Kind.BROADCAST_REPORT`), so it survives a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.delivery.limiter import send_priority
+from bot.delivery.sender import Part
+from bot.services import broadcasts, outbox
+from bot.services.broadcasts import Progress
+from bot.services.outbox import Recipient
+
+log = logging.getLogger(__name__)
+
+ProgressRenderer = Callable[[AsyncSession, Progress, Recipient], Awaitable[Part]]
+
+
+class BroadcastMonitor:
+    def __init__(
+        self,
+        bot: Bot,
+        session_factory: async_sessionmaker[AsyncSession],
+        render: ProgressRenderer,
+        every: float = 3.0,
+    ) -> None:
+        self.bot = bot
+        self.session_factory = session_factory
+        self.render = render
+        self.every = every
+        self._shown: dict[int, str] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="broadcast-monitor")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        send_priority.set(outbox.PRIORITY[outbox.Kind.BROADCAST_REPORT])
+        while True:
+            await asyncio.sleep(self.every)
+            try:
+                await self.refresh()
+            except Exception:
+                log.exception("could not refresh broadcast progress")
+
+    async def refresh(self) -> None:
+        async with self.session_factory() as session:
+            running = await broadcasts.in_progress(session)
+            for progress in running:
+                if progress.finished or progress.status_message_id is None:
+                    continue  # the report takes over
+                recipient = await outbox.recipient(
+                    session,
+                    outbox.OutboxItem(
+                        0,
+                        outbox.Kind.BROADCAST_REPORT,
+                        progress.admin_id,
+                        progress.admin_id,
+                        None,
+                        None,
+                        {},
+                        0,
+                    ),
+                )
+                part = await self.render(session, progress, recipient)
+                if self._shown.get(progress.broadcast_id) == part.text:
+                    continue
+                with contextlib.suppress(TelegramAPIError):  # best effort: the report is durable
+                    await self.bot.edit_message_text(
+                        part.text,
+                        chat_id=progress.admin_id,
+                        message_id=progress.status_message_id,
+                        reply_markup=part.markup,
+                    )
+                    self._shown[progress.broadcast_id] = part.text
+        active = {p.broadcast_id for p in running}
+        self._shown = {k: v for k, v in self._shown.items() if k in active}

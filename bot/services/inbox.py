@@ -1,0 +1,77 @@
+"""The inbox: Telegram's updates, stored before they are acknowledged.
+
+Polling stores each batch (one INSERT) before asking for the next, which is what acknowledges it
+to Telegram; a crash can therefore not lose an update: at start, whatever was stored but not
+handled is handled then. The same update_id arriving twice is stored once.
+
+Exactly once: the first unit of work that changes something for an update (`uow.unit_of_work`)
+marks its inbox row handled in the same transaction. If the row was already handled, the update
+is a repeat and the unit refuses with `AlreadyHandled` before changing anything. Updates that
+change nothing (a /today, a refusal) are marked handled in batches afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.sql import upsert
+from bot.services.uow import housekeeping, read_only
+from models import InboxUpdate
+
+_CHUNK = 200
+
+
+@housekeeping
+async def record(
+    session: AsyncSession, updates: Sequence[tuple[int, dict[str, Any]]], now: datetime
+) -> set[int]:
+    """Store updates; returns the ids that were new (the others arrived before)."""
+    new: set[int] = set()
+    for start in range(0, len(updates), _CHUNK):
+        rows = [
+            {"update_id": update_id, "payload": payload, "received_at": now}
+            for update_id, payload in updates[start : start + _CHUNK]
+        ]
+        inserted = await session.scalars(
+            upsert(session, InboxUpdate)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=[InboxUpdate.update_id])
+            .returning(InboxUpdate.update_id)
+        )
+        new.update(inserted.all())
+    return new
+
+
+@read_only
+async def unhandled(session: AsyncSession) -> list[tuple[int, dict[str, Any]]]:
+    rows = await session.execute(
+        select(InboxUpdate.update_id, InboxUpdate.payload)
+        .where(InboxUpdate.handled_at.is_(None))
+        .order_by(InboxUpdate.update_id)
+    )
+    return [(update_id, payload) for update_id, payload in rows]
+
+
+@housekeeping
+async def mark_handled(session: AsyncSession, update_ids: Sequence[int], now: datetime) -> None:
+    for start in range(0, len(update_ids), _CHUNK):
+        await session.execute(
+            update(InboxUpdate)
+            .where(
+                InboxUpdate.update_id.in_(update_ids[start : start + _CHUNK]),
+                InboxUpdate.handled_at.is_(None),
+            )
+            .values(handled_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+
+@housekeeping
+async def prune(session: AsyncSession, handled_before: datetime) -> None:
+    """Telegram keeps an update 24 hours at most: older handled ones can go."""
+    await session.execute(delete(InboxUpdate).where(InboxUpdate.handled_at < handled_before))
