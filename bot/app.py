@@ -100,7 +100,7 @@ class TuanBot:
         me = await self.bot.me()
         self._renderer = NoticeRenderer(self.catalogs, self.settings, me.username or "")
         self.delivery_log.start()
-        self.sender.start()
+        await self.sender.start()
         self.monitor.start()
         await self.timekeeper.start()
 

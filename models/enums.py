@@ -47,6 +47,7 @@ class CodeState(StrEnum):
 
 class OutboxState(StrEnum):
     PENDING = "pending"
+    SENDING = "sending"  # claimed by the sender, on its way to Telegram
     BLOCKED = "blocked"  # the recipient never started the bot or blocked it; waits for /start
     SENT = "sent"
     FAILED = "failed"

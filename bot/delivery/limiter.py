@@ -3,7 +3,9 @@
 Telegram allows about 30 messages a second overall, 1 a second to a private chat and 20 a minute
 to a group, and answers 429 with `retry_after` beyond that. The limiter keeps a sliding window per
 scope shaped like those limits (`SEND_RATE_*` scale them), so it can run right at the limit
-without a 429:
+without a 429. A request holds its place in a window while it is in flight, and its time in the
+window is taken when Telegram's answer arrives, the latest moment Telegram can have counted it:
+however the requests are delayed on the way, Telegram never sees more than a window allows.
 
 - each chat's messages go one at a time and in order (a per-chat lock);
 - the global window is handed out by priority: a reply to a user's own command (priority 0, the
@@ -42,8 +44,6 @@ log = logging.getLogger(__name__)
 GLOBAL_BURST = 30
 CHAT_BURST = 1
 GROUP_BURST = 20
-MARGIN = 1.02  # 2 % longer windows: requests do not reach Telegram in the order they left
-MIN_MARGIN = 0.002
 
 LIMITED_METHODS = frozenset(
     {
@@ -64,24 +64,48 @@ send_priority: ContextVar[int] = ContextVar("send_priority", default=0)
 
 
 class Window:
-    """At most `count` events in any `span` seconds."""
+    """At most `count` requests in any `span` seconds: those in flight, and those answered less
+    than `span` ago."""
 
     def __init__(self, count: int, span: float) -> None:
         self.count = count
-        self.span = max(span * MARGIN, span + MIN_MARGIN)
-        self.times: deque[float] = deque()
+        # No safety margin is needed: a request enters the window when Telegram's answer came
+        # back, which is always after Telegram counted it, whatever the clocks say.
+        self.span = span
+        self.times: deque[float] = deque()  # when recent requests were answered
+        self.in_flight = 0
         self.paused_until = 0.0
+        self.released = asyncio.Event()
 
-    def wait(self, now: float) -> float:
+    def wait(self, now: float) -> float | None:
+        """Seconds until one more may go; None: when a request in flight is answered."""
         while self.times and self.times[0] <= now - self.span:
             self.times.popleft()
         wait = self.paused_until - now
-        if len(self.times) >= self.count:
+        if len(self.times) + self.in_flight >= self.count:
+            if not self.times:
+                return None
             wait = max(wait, self.times[0] + self.span - now)
         return max(wait, 0.0)
 
-    def take(self, now: float) -> None:
+    def take(self) -> None:
+        self.in_flight += 1
+
+    def done(self, now: float) -> None:
+        self.in_flight -= 1
         self.times.append(now)
+        self.released.set()
+
+    async def until_free(self) -> None:
+        while True:
+            wait = self.wait(time.monotonic())
+            if wait == 0:
+                return
+            if wait is None:
+                self.released.clear()
+                await self.released.wait()
+            else:
+                await asyncio.sleep(wait)
 
 
 @dataclass
@@ -140,24 +164,29 @@ class RateLimiter:
         idle = [
             chat_id
             for chat_id, window in self._chats.items()
-            if window.wait(now) == 0 and not window.times and chat_id not in self._locks
+            if window.wait(now) == 0
+            and not window.times
+            and not window.in_flight
+            and chat_id not in self._locks
         ]
         for chat_id in idle:
             del self._chats[chat_id]
 
     async def turn(self, chat_id: int, priority: int) -> None:
-        """Wait until a message may go to `chat_id` now; count it. Call inside `chat()`."""
+        """Wait until a message may go to `chat_id` now and count it in flight. Call inside
+        `chat()`, and `done(chat_id)` once Telegram answered (or the request failed)."""
         window = self._window(chat_id)
-        while True:
-            wait = window.wait(time.monotonic())
-            if wait <= 0:
-                break
-            await asyncio.sleep(wait)
+        await window.until_free()
         await self._global_turn(priority)
-        window.take(time.monotonic())
+        window.take()
         self.stats.sent += 1
         if self.stats.sent % 1000 == 0:
             self._prune(time.monotonic())
+
+    def done(self, chat_id: int) -> None:
+        now = time.monotonic()
+        self._window(chat_id).done(now)
+        self._global.done(now)
 
     def pause(self, chat_id: int, seconds: float) -> None:
         window = self._window(chat_id)
@@ -179,12 +208,9 @@ class RateLimiter:
     async def _dispatch(self) -> None:
         """Hand the global window out to the most urgent waiter, one slot at a time."""
         while self._queue:
-            wait = self._global.wait(time.monotonic())
-            if wait > 0:
-                await asyncio.sleep(wait)
-                continue
+            await self._global.until_free()
             waiter = heapq.heappop(self._queue)
-            self._global.take(time.monotonic())
+            self._global.take()
             waiter.ready.set()
         self._dispatcher = None
 
@@ -231,3 +257,5 @@ class Throttle(BaseRequestMiddleware):
                     if attempt > self.max_retries:
                         raise
                     self.limiter.pause(chat_id, error.retry_after)
+                finally:
+                    self.limiter.done(chat_id)

@@ -66,19 +66,7 @@ class BroadcastMonitor:
             for progress in running:
                 if progress.finished or progress.status_message_id is None:
                     continue  # the report takes over
-                recipient = await outbox.recipient(
-                    session,
-                    outbox.OutboxItem(
-                        0,
-                        outbox.Kind.BROADCAST_REPORT,
-                        progress.admin_id,
-                        progress.admin_id,
-                        None,
-                        None,
-                        {},
-                        0,
-                    ),
-                )
+                recipient = await outbox.user_recipient(session, progress.admin_id)
                 part = await self.render(session, progress, recipient)
                 if self._shown.get(progress.broadcast_id) == part.text:
                     continue

@@ -11,12 +11,17 @@
   it is not retried blindly.
 - 5xx, timeouts, dropped connections: retried with exponential backoff, up to 8 attempts.
 
-Priorities: the sender only claims as many messages as it has free slots, most urgent first, so
-a pickup code queued during a 10,000-message broadcast goes out next, not after it; and replies to
-users' own commands overtake both (the rate limiter serves priority 0 first).
+Priorities: the sender keeps only a few more messages claimed than it has workers (twice as many),
+most urgent first, so a pickup code queued during a 10,000-message broadcast goes out within a
+few dozen messages, not after it; and replies to users' own commands overtake both (the rate
+limiter serves priority 0 first).
 
-A row is marked sent only after Telegram accepted it, so a crash (kill -9) can at most repeat the
-messages that were on the wire at that moment: at most `concurrency` (16) of them.
+Throughput: one transaction claims a batch (with who reads each message), and "sent" marks are
+group-committed, so the database is not the bottleneck at Telegram's rates.
+
+A row is claimed (`sending`) before it goes and marked sent only after Telegram accepted it; at
+start, claimed rows go back to the queue. So a crash (kill -9) can at most repeat the messages
+that were on the wire at that moment: at most `concurrency` (16) of them.
 """
 
 from __future__ import annotations
@@ -84,69 +89,81 @@ class OutboxSender:
         self.admin_ids = frozenset(admin_ids)
         self.concurrency = concurrency
         self.poll_interval = poll_interval
+        # Claimed and not started yet, most urgent first.
+        self._ready: asyncio.PriorityQueue[tuple[int, int, OutboxItem]] = asyncio.PriorityQueue()
         self._wake = asyncio.Event()
-        self._in_flight: set[int] = set()
-        self._jobs: set[asyncio.Task[None]] = set()
+        self._busy = 0  # workers delivering right now
+        self._idle = asyncio.Event()  # nothing claimed and nobody delivering
+        self._marks = _SentMarks(self)
         self._draining_until: float | None = None
-        self._loop: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
 
     def wake(self) -> None:
         """Something was queued: look now rather than at the next poll."""
         self._wake.set()
 
-    def start(self) -> None:
-        self._loop = asyncio.create_task(self._run(), name="outbox-sender")
+    async def start(self) -> None:
+        async with self.session_factory() as session:
+            resumed = await outbox.release_claims(session)
+        if resumed:
+            log.info("resending %d messages that were on their way at the last stop", resumed)
+        self._tasks = [
+            asyncio.create_task(self._claim_loop(), name="outbox-claims"),
+            asyncio.create_task(self._marks.run(), name="outbox-marks"),
+            *(
+                asyncio.create_task(self._work(), name=f"outbox-worker-{n}")
+                for n in range(self.concurrency)
+            ),
+        ]
 
     async def stop(self, drain: float = 5.0) -> None:
-        """Deliver what is due for up to `drain` seconds, then stop; what is left stays queued."""
-        loop = asyncio.get_running_loop()
-        self._draining_until = loop.time() + drain
+        """Deliver what is due for up to `drain` seconds, then stop; what is left stays queued
+        (claimed rows are released at the next start)."""
+        self._draining_until = asyncio.get_running_loop().time() + drain
         self.wake()
-        if self._loop is not None:
-            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                await asyncio.wait_for(self._loop, drain + 1)
-        if self._jobs:
-            _, pending = await asyncio.wait(self._jobs, timeout=1)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+        if self._ready.qsize() or self._busy:
+            self._idle.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(drain):
+                    await self._idle.wait()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._marks.flush()
 
-    def _draining_over(self) -> bool:
-        return (
-            self._draining_until is not None
-            and asyncio.get_running_loop().time() >= self._draining_until
-        )
-
-    async def _run(self) -> None:
-        while not self._draining_over():
-            free = self.concurrency - len(self._jobs)
-            claimed = 0
-            if free > 0:
+    async def _claim_loop(self) -> None:
+        """Keep a few more messages claimed than there are workers, most urgent first."""
+        while True:
+            want = 2 * self.concurrency - self._ready.qsize() - self._busy
+            claimed: list[OutboxItem] = []
+            if want > 0 and self._draining_until is None:
                 try:
-                    claimed = await self._claim(free)
+                    async with self.session_factory() as session:
+                        claimed = await outbox.claim_due(session, utcnow(), want)
                 except Exception:
                     log.exception("could not read the outbox; retrying")
-            if self._draining_until is not None and not claimed and not self._jobs:
-                return  # stopping, and nothing more is due
-            if claimed and len(self._jobs) < self.concurrency:
+            for item in claimed:
+                self._ready.put_nowait((outbox.PRIORITY[item.kind], item.id, item))
+            if claimed and len(claimed) == want:
                 continue
-            # Wait for a free slot, something newly queued, or the next poll.
             self._wake.clear()
-            waiters = [asyncio.ensure_future(self._wake.wait()), *self._jobs]
-            await asyncio.wait(
-                waiters, timeout=self.poll_interval, return_when=asyncio.FIRST_COMPLETED
-            )
-            waiters[0].cancel()
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.poll_interval):
+                    await self._wake.wait()
 
-    async def _claim(self, free: int) -> int:
-        async with self.session_factory() as session:
-            items = await outbox.claim_due(session, utcnow(), free, skip=sorted(self._in_flight))
-        for item in items:
-            self._in_flight.add(item.id)
-            task = asyncio.create_task(self._deliver(item))
-            self._jobs.add(task)
-            task.add_done_callback(self._jobs.discard)
-        return len(items)
+    async def _work(self) -> None:
+        while True:
+            _, _, item = await self._ready.get()
+            self._busy += 1
+            try:
+                await self._deliver(item)
+            finally:
+                self._busy -= 1
+                if self._ready.qsize() < self.concurrency:
+                    self._wake.set()  # time to claim more
+                if not self._ready.qsize() and not self._busy:
+                    self._idle.set()
 
     async def _deliver(self, item: OutboxItem) -> None:
         items = [item]
@@ -154,9 +171,7 @@ class OutboxSender:
         try:
             async with self.session_factory() as session:
                 if item.kind in outbox.COALESCED:
-                    more = await outbox.siblings(session, item, sorted(self._in_flight))
-                    self._in_flight.update(m.id for m in more)
-                    items += more
+                    items += await outbox.claim_siblings(session, item)
                 await self._deliver_in(session, items)
         except Exception:
             log.exception("delivering outbox %s failed unexpectedly", [i.id for i in items])
@@ -164,12 +179,10 @@ class OutboxSender:
                 await outbox.retry_later(session, item, timedelta(seconds=30), "crash", utcnow())
         finally:
             send_priority.reset(token)
-            self._in_flight.difference_update(i.id for i in items)
-            self._wake.set()
 
     async def _deliver_in(self, session: AsyncSession, items: list[OutboxItem]) -> None:
         first = items[0]
-        recipient = await outbox.recipient(session, first)
+        recipient = first.recipient
         if first.user_id is not None and recipient.unreachable:
             # A 403 was seen and they have not written to the bot since: do not knock again.
             for item in items:
@@ -193,6 +206,7 @@ class OutboxSender:
             return
         except TelegramMigrateToChat as error:
             await communities.chat_migrated(session, first.chat_id, error.migrate_to_chat_id)
+            await outbox.postpone(session, items, utcnow())  # again, to the new chat
             return
         except TelegramRetryAfter as error:
             await outbox.postpone(session, items, utcnow() + timedelta(seconds=error.retry_after))
@@ -203,7 +217,7 @@ class OutboxSender:
             await outbox.mark_failed(session, items, error.message)
             if first.kind is not outbox.Kind.ADMIN_ALERT:
                 await outbox.alert_admins(session, self.admin_ids, first, error.message, utcnow())
-            await self._settle_broadcasts(session, items)
+            await self.settle_broadcasts(session, items)
             return
         except (TelegramNetworkError, TelegramServerError) as error:
             self.events.note(
@@ -214,10 +228,9 @@ class OutboxSender:
             delay = min(MAX_BACKOFF, timedelta(seconds=2 ** min(first.attempts, 10)))
             for item in items:
                 if not await outbox.retry_later(session, item, delay, error.message, utcnow()):
-                    await self._settle_broadcasts(session, [item])
+                    await self.settle_broadcasts(session, [item])
             return
-        await outbox.mark_sent(session, items, message_ids, utcnow())
-        await self._settle_broadcasts(session, items)
+        await self._marks.add(items, message_ids)
 
     async def _send(self, chat_id: int, part: Part) -> int:
         if part.edit_message_id is not None:
@@ -236,8 +249,49 @@ class OutboxSender:
         sent = await self.bot.send_message(chat_id, part.text, reply_markup=part.markup)
         return sent.message_id
 
-    async def _settle_broadcasts(self, session: AsyncSession, items: Sequence[OutboxItem]) -> None:
+    async def settle_broadcasts(self, session: AsyncSession, items: Sequence[OutboxItem]) -> None:
         ids = {i.broadcast_id for i in items if i.broadcast_id and i.kind is outbox.Kind.BROADCAST}
         if ids:
             await broadcasts.after_delivery(session, ids, utcnow())
             self.wake()
+
+
+class _SentMarks:
+    """Group commit of "sent": a delivered message's worker waits until its mark is committed,
+    and the marks that arrive while one commit runs are committed together by the next. One
+    transaction serves many messages, and a crash can still repeat only messages on the wire."""
+
+    def __init__(self, sender: OutboxSender) -> None:
+        self.sender = sender
+        self._pending: list[tuple[list[OutboxItem], list[int], asyncio.Future[None]]] = []
+        self._arrived = asyncio.Event()
+
+    async def add(self, items: list[OutboxItem], message_ids: list[int]) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((items, message_ids, done))
+        self._arrived.set()
+        await done
+
+    async def run(self) -> None:
+        while True:
+            await self._arrived.wait()
+            self._arrived.clear()
+            await self.flush()
+
+    async def flush(self) -> None:
+        batch, self._pending = self._pending, []
+        if not batch:
+            return
+        try:
+            async with self.sender.session_factory() as session:
+                await outbox.mark_sent(session, [(i, m) for i, m, _ in batch], utcnow())
+                await self.sender.settle_broadcasts(
+                    session, [i for items, _, _ in batch for i in items]
+                )
+        except Exception as error:
+            log.exception("could not record %d sent messages", len(batch))
+            for _, _, done in batch:
+                done.set_exception(error)
+            return
+        for _, _, done in batch:
+            done.set_result(None)

@@ -20,7 +20,8 @@ from bot.services.uow import housekeeping, read_only, unit_of_work
 from models import Broadcast, Community, OutboxMessage, OutboxState
 
 MAX_TEXT = 3500  # leaves room for the heading within Telegram's 4096
-_UNFINISHED = (OutboxState.PENDING, OutboxState.BLOCKED)
+_UNFINISHED = (OutboxState.PENDING, OutboxState.SENDING, OutboxState.BLOCKED)
+_STOPPABLE = (OutboxState.PENDING, OutboxState.BLOCKED)  # not what is already on its way
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ async def stop(session: AsyncSession, actor: Actor, broadcast_id: int, now: date
         raise BroadcastNotFound(broadcast_id)
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.broadcast_id == broadcast_id, OutboxMessage.state.in_(_UNFINISHED))
+        .where(OutboxMessage.broadcast_id == broadcast_id, OutboxMessage.state.in_(_STOPPABLE))
         .values(state=OutboxState.CANCELLED)
         .execution_options(synchronize_session=False)
     )

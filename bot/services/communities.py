@@ -229,7 +229,10 @@ async def chat_migrated(session: AsyncSession, old_chat_id: int, new_chat_id: in
     )
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.chat_id == old_chat_id, OutboxMessage.state == OutboxState.PENDING)
+        .where(
+            OutboxMessage.chat_id == old_chat_id,
+            OutboxMessage.state.in_([OutboxState.PENDING, OutboxState.SENDING]),
+        )
         .values(chat_id=new_chat_id)
         .execution_options(synchronize_session=False)
     )

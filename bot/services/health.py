@@ -34,7 +34,7 @@ async def status(session: AsyncSession, actor: Actor, now: datetime) -> Delivery
         (
             await session.execute(
                 select(OutboxMessage.kind, func.count())
-                .where(OutboxMessage.state == OutboxState.PENDING)
+                .where(OutboxMessage.state.in_([OutboxState.PENDING, OutboxState.SENDING]))
                 .group_by(OutboxMessage.kind)
             )
         ).all()

@@ -8,12 +8,12 @@ language at that moment, sends them and records the outcome here.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.sql import upsert
@@ -73,6 +73,20 @@ class Event:
 
 
 @dataclass(frozen=True)
+class Recipient:
+    """What decides how a message is worded and whether it can go at all."""
+
+    language: str | None  # the user's /lang choice (private messages)
+    tg_language: str | None
+    community_language: str | None
+    community_timezone: str | None
+    unreachable: bool
+
+
+NOBODY = Recipient(None, None, None, None, False)
+
+
+@dataclass(frozen=True)
 class OutboxItem:
     id: int
     kind: Kind
@@ -82,6 +96,7 @@ class OutboxItem:
     broadcast_id: int | None
     payload: dict[str, Any]
     attempts: int
+    recipient: Recipient = NOBODY  # as claimed: who reads it, in which language, reachable?
 
 
 async def enqueue(session: AsyncSession, notices: Iterable[Notice], now: datetime) -> int:
@@ -126,25 +141,57 @@ async def release_for_user(session: AsyncSession, user_id: int, now: datetime) -
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-@read_only
-async def siblings(
-    session: AsyncSession, item: OutboxItem, skip: Sequence[int]
-) -> list[OutboxItem]:
-    """Other due rows of the same coalesced kind for the same chat: they go out as one message."""
-    rows = (
+@housekeeping
+async def claim_siblings(session: AsyncSession, item: OutboxItem) -> list[OutboxItem]:
+    """Claim the other due rows of a coalesced kind for the same chat: they go out as one."""
+    ids = (
         await session.scalars(
-            select(OutboxMessage)
+            select(OutboxMessage.id)
             .where(
                 OutboxMessage.state == OutboxState.PENDING,
                 OutboxMessage.chat_id == item.chat_id,
                 OutboxMessage.kind == item.kind.value,
-                OutboxMessage.id.not_in([item.id, *skip]),
             )
             .order_by(OutboxMessage.id)
             .limit(200)
+            .with_for_update(skip_locked=True)
         )
     ).all()
-    return [_item(row) for row in rows]
+    return await _claim(session, list(ids))
+
+
+async def _claim(session: AsyncSession, ids: list[int]) -> list[OutboxItem]:
+    if not ids:
+        return []
+    rows = (
+        await session.scalars(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.state == OutboxState.PENDING)
+            .values(state=OutboxState.SENDING)
+            .returning(OutboxMessage)
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
+    # Who reads each message, for all of them in two reads (not two per message).
+    user_ids = {row.user_id for row in rows if row.user_id is not None}
+    community_ids = {row.community_id for row in rows if row.community_id is not None}
+    users = {
+        u.id: u for u in (await session.scalars(select(User).where(User.id.in_(user_ids)))).all()
+    }
+    places = {
+        c.id: c
+        for c in (
+            await session.scalars(select(Community).where(Community.id.in_(community_ids)))
+        ).all()
+    }
+    items = [
+        replace(
+            _item(row),
+            recipient=_recipient_of(users.get(row.user_id or 0), places.get(row.community_id or 0)),
+        )
+        for row in rows
+    ]
+    return sorted(items, key=lambda i: (PRIORITY[i.kind], i.id))
 
 
 def _item(row: OutboxMessage) -> OutboxItem:
@@ -160,36 +207,35 @@ def _item(row: OutboxMessage) -> OutboxItem:
     )
 
 
-@read_only
-async def claim_due(
-    session: AsyncSession, now: datetime, limit: int, skip: Sequence[int] = ()
-) -> list[OutboxItem]:
-    """Due rows, most urgent first. `skip` holds the ids this process is already sending."""
-    query = (
-        select(OutboxMessage)
-        .where(OutboxMessage.state == OutboxState.PENDING, OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.priority, OutboxMessage.id)
-        .limit(limit)
+@housekeeping
+async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[OutboxItem]:
+    """Claim up to `limit` due rows, most urgent first: they are the caller's to send now."""
+    ids = (
+        await session.scalars(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.state == OutboxState.PENDING,
+                OutboxMessage.next_attempt_at <= now,
+            )
+            .order_by(OutboxMessage.priority, OutboxMessage.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
+    return await _claim(session, list(ids))
+
+
+@housekeeping
+async def release_claims(session: AsyncSession) -> int:
+    """At start: rows a stopped or killed sender had claimed go back to the queue (some may
+    have reached Telegram: at most the sender's concurrency is sent twice)."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.state == OutboxState.SENDING)
+        .values(state=OutboxState.PENDING)
+        .execution_options(synchronize_session=False)
     )
-    if skip:
-        query = query.where(OutboxMessage.id.not_in(list(skip)))
-    return [_item(row) for row in (await session.scalars(query)).all()]
-
-
-@dataclass(frozen=True)
-class Recipient:
-    """What decides how a message is worded and whether it can go at all."""
-
-    language: str | None  # the user's /lang choice (private messages)
-    tg_language: str | None
-    community_language: str | None
-    community_timezone: str | None
-    unreachable: bool
-
-
-@read_only
-async def recipient(session: AsyncSession, item: OutboxItem) -> Recipient:
-    return await _recipient(session, item.user_id, item.community_id)
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 @read_only
@@ -202,6 +248,10 @@ async def _recipient(
 ) -> Recipient:
     user = await session.get(User, user_id) if user_id is not None else None
     community = await session.get(Community, community_id) if community_id is not None else None
+    return _recipient_of(user, community)
+
+
+def _recipient_of(user: User | None, community: Community | None) -> Recipient:
     return Recipient(
         language=user.language if user else None,
         tg_language=user.tg_language if user else None,
@@ -213,24 +263,39 @@ async def _recipient(
 
 @housekeeping
 async def mark_sent(
-    session: AsyncSession, items: Sequence[OutboxItem], message_ids: list[int], now: datetime
+    session: AsyncSession,
+    deliveries: Sequence[tuple[Sequence[OutboxItem], list[int]]],
+    now: datetime,
 ) -> None:
-    ids = [item.id for item in items]
-    await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(ids))
-        .values(state=OutboxState.SENT, sent_at=now, message_ids=message_ids, error=None)
-        .execution_options(synchronize_session=False)
-    )
-    for item in items:
-        if item.kind is Kind.DROP_POST:
-            # The live post is edited later (results, progress): remember where it is.
-            await session.execute(
-                update(DropPost)
-                .where(DropPost.id == item.payload["post_id"])
-                .values(message_ids=message_ids)
-                .execution_options(synchronize_session=False)
-            )
+    """Record what Telegram accepted: each delivery is its rows and the message ids they got."""
+    table = cast(Table, OutboxMessage.__table__)
+    rows = [
+        {"b_id": item.id, "b_message_ids": message_ids}
+        for items, message_ids in deliveries
+        for item in items
+    ]
+    if rows:
+        await session.execute(
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values(
+                state=OutboxState.SENT,
+                sent_at=now,
+                message_ids=bindparam("b_message_ids"),
+                error=None,
+            ),
+            rows,
+        )
+    for items, message_ids in deliveries:
+        for item in items:
+            if item.kind is Kind.DROP_POST:
+                # The live post is edited later (results, progress): remember where it is.
+                await session.execute(
+                    update(DropPost)
+                    .where(DropPost.id == item.payload["post_id"])
+                    .values(message_ids=message_ids)
+                    .execution_options(synchronize_session=False)
+                )
 
 
 @housekeeping
@@ -245,7 +310,12 @@ async def retry_later(
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == item.id)
-        .values(attempts=attempts, next_attempt_at=now + delay, error=error[:1000])
+        .values(
+            state=OutboxState.PENDING,
+            attempts=attempts,
+            next_attempt_at=now + delay,
+            error=error[:1000],
+        )
         .execution_options(synchronize_session=False)
     )
     return True
@@ -253,11 +323,12 @@ async def retry_later(
 
 @housekeeping
 async def postpone(session: AsyncSession, items: Sequence[OutboxItem], until: datetime) -> None:
-    """Telegram asked us to wait (429): not the message's fault, so no attempt is counted."""
+    """Send again at `until` (Telegram asked us to wait, or the chat moved): not the message's
+    fault, so no attempt is counted."""
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id.in_([item.id for item in items]))
-        .values(next_attempt_at=until)
+        .values(state=OutboxState.PENDING, next_attempt_at=until)
         .execution_options(synchronize_session=False)
     )
 
@@ -324,7 +395,10 @@ async def deactivate_chat(session: AsyncSession, chat_id: int, error: str) -> No
     )
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.chat_id == chat_id, OutboxMessage.state == OutboxState.PENDING)
+        .where(
+            OutboxMessage.chat_id == chat_id,
+            OutboxMessage.state.in_([OutboxState.PENDING, OutboxState.SENDING]),
+        )
         .values(state=OutboxState.FAILED, error=error[:1000])
         .execution_options(synchronize_session=False)
     )

@@ -282,6 +282,7 @@ class FakeTelegram:
         self.updates: list[dict[str, Any]] = []
         self.confirmed = 0  # the highest update_id the bot confirmed with `offset`
         self.polls = 0  # getUpdates calls so far
+        self._replays: list[dict[str, Any]] = []
         self.callbacks: dict[str, CallbackQuery] = {}
         self.requests: list[Request] = []
         self.faults: list[Fault] = []
@@ -431,6 +432,24 @@ class FakeTelegram:
         )
         return query
 
+    async def redeliver(self, *updates: int) -> None:
+        """Send already confirmed updates again, as Telegram does when a bot's acknowledgement
+        got lost (a crash, a timed-out webhook)."""
+        self._replays += [u for u in self.updates if u["update_id"] in set(updates)]
+        async with self._changed:
+            self._changed.notify_all()
+
+    def update_of(self, message: Message) -> int:
+        """The update_id that carried a user's message."""
+        for update in self.updates:
+            carried = update.get("message") or {}
+            if (
+                carried.get("message_id") == message.message_id
+                and carried.get("chat", {}).get("id") == message.chat.id
+            ):
+                return int(update["update_id"])
+        raise LookupError("no update carried that message")
+
     def block(self, user: FakeUser) -> None:
         user.blocked = True
 
@@ -462,7 +481,8 @@ class FakeTelegram:
                 if remaining <= 0:
                     raise TimeoutError("the bot did not do what the test waited for")
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._changed.wait(), remaining)
+                    async with asyncio.timeout(remaining):
+                        await self._changed.wait()
 
     async def wait_message(
         self,
@@ -627,13 +647,14 @@ class FakeTelegram:
         deadline = time.monotonic() + timeout
         while True:
             pending = [u for u in self.updates if u["update_id"] >= offset]
+            if self._replays:
+                pending, self._replays = self._replays + pending, []
             if pending or time.monotonic() >= deadline or self._closing:
                 return pending[:limit]
             async with self._changed:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(
-                        self._changed.wait(), max(0.0, deadline - time.monotonic())
-                    )
+                    async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+                        await self._changed.wait()
 
     async def _m_deleteWebhook(self, params: dict[str, Any]) -> bool:
         return True

@@ -1,0 +1,99 @@
+"""Updates: each has its effect once, none is lost on a stop or a crash."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from bot.db import create_engine, create_session_factory
+from bot.services import inbox
+from tests.e2e.conftest import RunningBot
+from tests.e2e.story import Story
+from tests.fakegram import Fault
+
+
+async def test_a_join_delivered_twice_counts_once(story: Story) -> None:
+    tg = story.tg
+    await story.open_community()
+    post = await story.post("/drop\nEggs | 12")
+    joined = await story.ask(story.alice, "/join 1 2", "No. 1")
+    query = await tg.click(story.bob, post, "#1")
+    await tg.wait_answer(query)
+
+    await tg.redeliver(tg.update_of(joined.reply_to), tg.updates[-1]["update_id"])  # type: ignore[arg-type]
+    await tg.idle()
+    today = await story.ask(story.carol, "/today", "Open now")
+    assert "2/1 members" in today.text  # Alice and Bob, once each
+    mine = await story.privately(story.alice, "/mine", "Your orders")
+    assert "×2" in mine.text
+    assert "×4" not in mine.text
+    replies = [m for m in tg.sent(story.group) if "No. 1" in m.text]
+    assert len(replies) == 1  # the repeat changed nothing and said nothing
+
+
+async def test_a_broadcast_delivered_twice_goes_out_once(story: Story) -> None:
+    tg = story.tg
+    await story.open_community()
+    asked = await tg.send(story.admin, story.admin, "/broadcast Water cut on Friday")
+    await tg.wait_message(story.group, "Water cut")
+    await tg.redeliver(tg.update_of(asked))
+    await tg.idle(quiet=1.0)
+    assert len([m for m in tg.sent(story.group) if "Water cut" in m.text]) == 1
+
+
+async def test_updates_stored_but_not_handled_are_handled_at_start(story: Story) -> None:
+    tg = story.tg
+    await story.open_community()
+    await story.post("/drop\nEggs | 12")
+    settings = story.runner.settings
+    await story.runner.stop()
+
+    # As if the bot was killed right after storing Bob's /join and before handling it.
+    update = {
+        "update_id": 10_000,
+        "message": {
+            "message_id": 9_999,
+            "date": 0,
+            "chat": story.group.as_dict(),
+            "from": story.bob.as_dict(),
+            "text": "/join 1 3",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+        },
+    }
+    engine = create_engine(settings.database_url)
+    async with create_session_factory(engine)() as session:
+        await inbox.record(session, [(10_000, update)], datetime.now(UTC))
+    await engine.dispose()
+
+    runner = RunningBot(settings, tg)
+    await runner.start()
+    try:
+        reply = await tg.wait_message(story.group, "No. 1 joined")
+        assert "×3" in reply.text
+    finally:
+        await runner.stop()
+
+
+async def test_a_stop_finishes_the_handler_in_flight(story: Story) -> None:
+    tg = story.tg
+    await story.open_community()
+    await story.post("/drop\nEggs | 12")
+    slow = Fault(method="sendMessage", chat_id=story.group.id, status="slow", delay=1.5)
+    tg.faults.append(slow)
+    await tg.send(story.alice, story.group, "/join 1")
+    await tg.wait_for(lambda: slow.times == 0)  # the reply is on the wire, slowly
+    await story.runner.stop()
+    reply = await tg.wait_message(story.group, "No. 1", timeout=1)
+    assert "Eggs" in reply.text
+
+
+async def test_writing_to_the_bot_releases_what_waited(story: Story) -> None:
+    tg = story.tg
+    await story.open_community()
+    await story.post("/drop min=1\nEggs | 12")
+    await story.ask(story.alice, "/join 1", "No. 1")
+    await story.ask(story.leader, "/close 1", "formed")
+    await tg.wait_message(story.group, "Alice")  # she cannot be written to yet
+    await tg.send(story.alice, story.alice, "hello?")  # no /start: any message opens the chat
+    code = await tg.wait_message(story.alice, "Your pickup code")
+    assert re.search(r"\d{7}", code.text)

@@ -1,0 +1,69 @@
+"""The inbox: updates are stored once, and an update's effect is marked in its own transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services import inbox, joins
+from bot.services.uow import AlreadyHandled, UpdateMark, current_update
+from models import InboxUpdate, Order
+from tests.world import make_community, make_resident, publish
+
+
+async def test_an_update_is_stored_once(session: AsyncSession, now: datetime) -> None:
+    assert await inbox.record(session, [(1, {"a": 1}), (2, {"b": 2})], now) == {1, 2}
+    assert await inbox.record(session, [(2, {"b": 2}), (3, {"c": 3})], now) == {3}
+    assert [u for u, _ in await inbox.unhandled(session)] == [1, 2, 3]
+    await inbox.mark_handled(session, [1, 3], now)
+    assert [u for u, _ in await inbox.unhandled(session)] == [2]
+
+
+async def test_the_effect_and_its_mark_commit_together(
+    session: AsyncSession, now: datetime
+) -> None:
+    community = await make_community(session, now)
+    await make_resident(session, 100, now)
+    await publish(session, "/drop\nEggs | 12", now)
+    await inbox.record(session, [(7, {})], now)
+
+    first = UpdateMark(7)
+    token = current_update.set(first)
+    try:
+        await joins.join(session, community.id, 100, now, number=1, quantity=2)
+    finally:
+        current_update.reset(token)
+    assert first.handled
+    handled_at = await session.scalar(
+        select(InboxUpdate.handled_at).where(InboxUpdate.update_id == 7)
+    )
+    assert handled_at is not None  # at once, not by the later batch
+    await session.commit()
+
+    # The same update handled again (a crash before anyone knew it was done): refused, unchanged.
+    token = current_update.set(UpdateMark(7))
+    try:
+        with pytest.raises(AlreadyHandled):
+            await joins.join(session, community.id, 100, now, number=1, quantity=2)
+    finally:
+        current_update.reset(token)
+    assert await session.scalar(select(Order.quantity)) == 2
+
+
+async def test_a_refusal_does_not_mark_the_update(session: AsyncSession, now: datetime) -> None:
+    community = await make_community(session, now)
+    await make_resident(session, 100, now)
+    await publish(session, "/drop\nEggs | 12 | stock=1", now)
+    await inbox.record(session, [(8, {})], now)
+    mark = UpdateMark(8)
+    token = current_update.set(mark)
+    try:
+        with pytest.raises(joins.SoldOut):
+            await joins.join(session, community.id, 100, now, number=1, quantity=2)
+    finally:
+        current_update.reset(token)
+    assert not mark.handled
+    assert [u for u, _ in await inbox.unhandled(session)] == [8]
