@@ -51,8 +51,11 @@ from tests.fakegram import TOKEN, FakeTelegram, Limits
 ADMIN = Actor(user_id=1, is_admin=True)
 
 
-async def prepare(telegram: FakeTelegram, url: str, buyers: int, groups: int) -> list[int]:
-    """Communities, buyers who joined the one item, and a deadline just ahead. Returns the buyers."""
+async def prepare(
+    telegram: FakeTelegram, url: str, buyers: int, groups: int, *, join: bool = True
+) -> list[int]:
+    """Communities, buyers (who joined the one item, unless `join` is False), the drop published
+    with a deadline an hour ahead. Returns the buyers; buyer n lives in community n % groups."""
     engine = create_engine(url)
     factory = create_session_factory(engine)
     now = datetime.now(UTC)
@@ -88,10 +91,23 @@ async def prepare(telegram: FakeTelegram, url: str, buyers: int, groups: int) ->
             for c in [c.community]
         }
         for n, person in enumerate(people):
-            await joins.join(session, ids[chats[n % groups].id], person.id, now, number=1)
+            telegram.chats[chats[n % groups].id].members.add(person.id)
+            if join:
+                await joins.join(session, ids[chats[n % groups].id], person.id, now, number=1)
     engine_done = engine
     await engine_done.dispose()
     return [p.id for p in people]
+
+
+def closing_times(telegram: FakeTelegram) -> list[float]:
+    """When the server accepted each closing message: pickup codes and groups' "Closed"."""
+    return [
+        r.at
+        for r in telegram.requests
+        if r.method == "sendMessage"
+        and r.status == 200
+        and re.search(r"Your pickup code|Closed", str(r.params.get("text", "")))
+    ]
 
 
 async def close_soon(url: str, seconds: float) -> None:
@@ -137,23 +153,14 @@ async def run(buyers: int, groups: int, scale: float, workdir: Path) -> None:
     expected = buyers + groups  # a code for each buyer, a "closed" message in each group
     budget = 30 + 3 * expected / (30 * scale)
 
-    def closing_messages() -> list[float]:
-        return [
-            r.at
-            for r in telegram.requests
-            if r.method == "sendMessage"
-            and r.status == 200
-            and re.search(r"Your pickup code|Closed", str(r.params.get("text", "")))
-        ]
-
     try:
-        await telegram.wait_for(lambda: len(closing_messages()) >= expected, timeout=budget)
+        await telegram.wait_for(lambda: len(closing_times(telegram)) >= expected, timeout=budget)
         await telegram.idle(quiet=2.0, timeout=60)
     finally:
         bot.send_signal(signal.SIGTERM)
         _, err = await bot.communicate()
         await telegram.stop()
-    times = sorted(closing_messages())
+    times = sorted(closing_times(telegram))
     rate = (len(times) - 1) / (times[-1] - times[0])
     limit = 30 * scale
     received: dict[int, int] = {}

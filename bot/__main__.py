@@ -48,7 +48,7 @@ def run() -> None:
     settings = _settings()
     _migrate(settings.database_url)
     try:
-        asyncio.run(TuanBot(settings).run_polling())
+        asyncio.run(TuanBot(settings).run())
     except TelegramUnauthorizedError:
         _stop("BOT_TOKEN was rejected by Telegram (401 Unauthorized)")
     except TelegramNotFound:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from functools import partial
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -12,6 +13,9 @@ from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.memory import DisabledEventIsolation, MemoryStorage
+from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 from aiogram.types import (
     BotCommand,
     BotCommandScopeAllGroupChats,
@@ -25,13 +29,17 @@ from bot.config import LANGUAGES, Settings
 from bot.db import create_engine, create_session_factory
 from bot.delivery.events import DeliveryLog
 from bot.delivery.limiter import RateLimiter, Throttle
+from bot.delivery.live_posts import PostRefresher
 from bot.delivery.progress import BroadcastMonitor
 from bot.delivery.sender import OutboxSender, Part
+from bot.delivery.shared_budget import SharedBudget
 from bot.i18n import Catalogs
 from bot.middlewares import setup_middlewares
 from bot.polling import InboxPolling
 from bot.services.broadcasts import Progress
+from bot.services.live_posts import LivePost
 from bot.services.outbox import OutboxItem, Recipient
+from bot.webhook import WebhookServer
 from handlers import commands, get_routers
 from handlers.notices import NoticeRenderer
 from handlers.refusals import explain
@@ -55,10 +63,22 @@ class TuanBot:
         session = api_session or AiohttpSession(
             api=TelegramAPIServer.from_base(settings.telegram_api_url)
         )
+        self.shared_budget = (
+            SharedBudget(
+                settings.redis_url,
+                f"tuanbot:rate:{settings.bot_token.get_secret_value().split(':')[0]}",
+                settings.send_rate_global,
+                settings.send_rate_chat,
+                settings.send_rate_group,
+            )
+            if settings.redis_url
+            else None
+        )
         session.middleware(
             Throttle(
                 self.limiter,
                 lambda chat_id, seconds: self.delivery_log.note("429", chat_id, f"{seconds}s"),
+                shared=self.shared_budget,
             )
         )
         self.bot = Bot(
@@ -71,23 +91,68 @@ class TuanBot:
             ),
         )
         self.sender = OutboxSender(
-            self.bot, self.session_factory, self._render, self.delivery_log, settings.admin_ids
+            self.bot,
+            self.session_factory,
+            self._render,
+            self.delivery_log,
+            settings.admin_ids,
+            # Polling means one instance; webhook instances share the outbox with others.
+            exclusive=settings.webhook_url is None,
         )
-        self.timekeeper = Timekeeper(self.session_factory, self.sender.wake)
+        self.posts = PostRefresher(
+            self.bot,
+            self.session_factory,
+            self._render_live_post,
+            # Edits of one post take at most a third of its group's budget (one per 9 s at
+            # Telegram's 20 a minute): the rest is for replies, nudges and notices.
+            min_gap=3 * 60 / settings.send_rate_group,
+        )
+        self.timekeeper = Timekeeper(self.session_factory, self.sender.wake, self.posts.touch)
         self.monitor = BroadcastMonitor(self.bot, self.session_factory, self._render_progress)
-        self.dispatcher = Dispatcher(sender=self.sender, timekeeper=self.timekeeper)
-        setup_middlewares(self.dispatcher, self.session_factory, settings, self.catalogs, explain)
+        self.dispatcher = Dispatcher(
+            storage=self.fsm_storage(),
+            events_isolation=self.event_isolation(),
+            sender=self.sender,
+            timekeeper=self.timekeeper,
+            posts=self.posts,
+        )
+        setup_middlewares(
+            self.dispatcher,
+            self.session_factory,
+            settings,
+            self.catalogs,
+            partial(explain, currency=settings.currency),
+        )
         self.dispatcher.include_routers(*get_routers())
         self.dispatcher.startup.register(self._on_startup)
         self.dispatcher.shutdown.register(self._on_shutdown)
         self._renderer: NoticeRenderer | None = None
-        self._polling: InboxPolling | None = None
+        self._server: InboxPolling | WebhookServer | None = None
+
+    def fsm_storage(self) -> BaseStorage:
+        """Dialog state: in memory, or in Redis so every instance sees the same dialog."""
+        if self.settings.redis_url is None:
+            return MemoryStorage()
+        return RedisStorage.from_url(
+            self.settings.redis_url, key_builder=DefaultKeyBuilder(with_bot_id=True)
+        )
+
+    def event_isolation(self) -> BaseEventIsolation:
+        """One update per chat and user at a time, across instances when Redis is shared (in one
+        process, bot/updates.py already orders them)."""
+        if self.settings.redis_url is None:
+            return DisabledEventIsolation()
+        return RedisEventIsolation.from_url(self.settings.redis_url)
 
     async def _render(
         self, session: AsyncSession, items: Sequence[OutboxItem], recipient: Recipient
     ) -> list[Part]:
         assert self._renderer is not None, "the sender runs only after start-up"
         return await self._renderer(session, items, recipient)
+
+    def _render_live_post(self, live: LivePost) -> list[Part] | None:
+        assert self._renderer is not None, "posts are redrawn only after start-up"
+        return self._renderer.live_post(live)
 
     async def _render_progress(
         self, session: AsyncSession, progress: Progress, recipient: Recipient
@@ -103,13 +168,17 @@ class TuanBot:
         await self.sender.start()
         self.monitor.start()
         await self.timekeeper.start()
+        await self.posts.start()
 
     async def stop_background(self) -> None:
+        await self.posts.stop()
         await self.timekeeper.stop()
         await self.monitor.stop()
         await self.sender.stop()
         await self.delivery_log.stop()
         await self.limiter.close()
+        if self.shared_budget is not None:
+            await self.shared_budget.close()
 
     async def _on_startup(self) -> None:
         await self.start_background()
@@ -118,18 +187,32 @@ class TuanBot:
 
     async def _on_shutdown(self) -> None:
         await self.stop_background()
+        await self.dispatcher.storage.close()
+        await self.dispatcher.fsm.events_isolation.close()
         await self.engine.dispose()
         await self.bot.session.close()
         log.info("tuanbot stopped")
 
     async def run_polling(self, handle_signals: bool = True) -> None:
         """Serve Telegram by long polling through the inbox until stopped."""
-        self._polling = InboxPolling(self)
-        await self._polling.run(handle_signals=handle_signals)
+        self._server = InboxPolling(self)
+        await self._server.run(handle_signals=handle_signals)
+
+    async def run_webhook(self, handle_signals: bool = True) -> None:
+        """Serve Telegram's webhook (WEBHOOK_URL) until stopped."""
+        self._server = WebhookServer(self)
+        await self._server.run(handle_signals=handle_signals)
+
+    async def run(self, handle_signals: bool = True) -> None:
+        """Webhook mode when WEBHOOK_URL is set, else long polling."""
+        if self.settings.webhook_url:
+            await self.run_webhook(handle_signals)
+        else:
+            await self.run_polling(handle_signals)
 
     async def stop(self) -> None:
-        if self._polling is not None:
-            self._polling.stop()
+        if self._server is not None:
+            self._server.stop()
 
     async def _set_commands(self) -> None:
         """Telegram's command menu, in both languages, by place (and the admins' own)."""

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -35,6 +36,15 @@ class Settings(BaseSettings):
     send_rate_global: float = Field(default=30, gt=0, le=10_000)
     send_rate_chat: float = Field(default=1, gt=0, le=10_000)
     send_rate_group: float = Field(default=20, gt=0, le=100_000)
+    # New communities' leader commission, percent of what residents pay for what they pick up.
+    commission_rate: float = Field(default=10, ge=0, le=100)
+    # Webhook mode (several instances behind a load balancer); unset: long polling.
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_host: str = "0.0.0.0"
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
+    # Shared FSM state (dialogs) for several instances; unset: in memory.
+    redis_url: str | None = None
 
     @field_validator("bot_token")
     @classmethod
@@ -86,6 +96,49 @@ class Settings(BaseSettings):
             raise ValueError("is not a time zone name such as Asia/Shanghai") from None
         return value.strip()
 
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not re.match(r"^https?://[^/\s]+/?\S*$", value):
+            raise ValueError("must be the public https URL Telegram posts updates to")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+            raise ValueError("may hold only A-Z, a-z, 0-9, _ and - (1 to 256 characters)")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not re.match(r"^rediss?://", value.strip()):
+            raise ValueError("must look like redis://host:6379/0")
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url and self.webhook_secret is None:
+            raise ValueError(
+                "WEBHOOK_SECRET is required with WEBHOOK_URL (it proves a request came from Telegram)"
+            )
+        return self
+
+    @property
+    def webhook_path(self) -> str:
+        """The path the instance serves the webhook at: that of WEBHOOK_URL."""
+        assert self.webhook_url is not None
+        path = urlsplit(self.webhook_url).path
+        return path or "/"
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -99,10 +152,12 @@ def describe_error(error: ValidationError) -> str:
     """One line naming each bad setting, e.g. `BOT_TOKEN is required`."""
     problems = []
     for item in error.errors():
-        name = str(item["loc"][0]).upper() if item["loc"] else "settings"
+        name = str(item["loc"][0]).upper() if item["loc"] else ""
+        message = str(item["msg"]).removeprefix("Value error, ")
         if item["type"] == "missing":
             problems.append(f"{name} is required")
+        elif not name:  # a rule about several settings names them itself
+            problems.append(message)
         else:
-            message = str(item["msg"]).removeprefix("Value error, ")
             problems.append(f"{name} {message}" if message[:1].islower() else f"{name}: {message}")
     return "configuration error: " + "; ".join(problems)

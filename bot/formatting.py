@@ -37,16 +37,33 @@ def time_left(deadline: datetime, now: datetime) -> str:
     seconds = int((deadline - now).total_seconds())
     if seconds <= 0:
         return _("closing now")
-    minutes, _seconds = divmod(seconds, 60)
+    if seconds < 60:
+        return _("{seconds}s left").format(seconds=seconds)
+    return _minutes_left(seconds // 60)
+
+
+def _minutes_left(minutes: int) -> str:
     hours, minutes = divmod(minutes, 60)
     days, hours = divmod(hours, 24)
     if days:
         return _("{days}d {hours}h left").format(days=days, hours=hours)
     if hours:
         return _("{hours}h {minutes}m left").format(hours=hours, minutes=minutes)
-    if minutes:
-        return _("{minutes}m left").format(minutes=minutes)
-    return _("{seconds}s left").format(seconds=seconds)
+    return _("{minutes}m left").format(minutes=minutes)
+
+
+def coarse_time_left(deadline: datetime, now: datetime) -> str:
+    """Time left for a message that is edited, not re-sent: it changes every quarter of an hour
+    (every five minutes in the last hour), so a live post costs a few edits an hour, not one a
+    minute. Rounded down, so it never promises more time than there is."""
+    seconds = int((deadline - now).total_seconds())
+    if seconds <= 0:
+        return _("closing now")
+    minutes = seconds // 60
+    if minutes < 5:
+        return _("closing soon")
+    step = 5 if minutes < 60 else 15
+    return _minutes_left(minutes - minutes % step)
 
 
 def quantity(amount: int, unit: str | None) -> str:

@@ -8,19 +8,46 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers.admin import broadcast, communities, drops
+from handlers.admin import (
+    after_sale,
+    broadcast,
+    communities,
+    drops,
+    export,
+    settle,
+    shipping,
+)
 from handlers.common import fallback, help, lang, membership, start
-from handlers.leader import books, group, handover
-from handlers.resident import join, orders
+from handlers.leader import (
+    books,
+    commission,
+    group,
+    handover,
+    point,
+    promoters,
+    settings,
+    shortage,
+    statement,
+)
+from handlers.resident import invite, join, orders, points, returns
 
 
 def get_routers() -> list[Router]:
     return [
+        point.router(),  # first: while a dialog runs, its /cancel and answers win
+        returns.router(),
         join.router(),
         orders.router(),
+        points.router(),
+        invite.router(),
         handover.router(),
         books.router(),
+        shortage.router(),
+        commission.router(),
+        statement.router(),
+        promoters.router(),
         group.router(),
+        settings.router(),
         start.router(),
         help.router(),
         lang.router(),
@@ -28,5 +55,9 @@ def get_routers() -> list[Router]:
         communities.router(),
         drops.router(),
         broadcast.router(),
+        shipping.router(),
+        settle.router(),
+        export.router(),
+        after_sale.router(),
         fallback.router(),  # last: only what nobody else handled
     ]

@@ -17,18 +17,30 @@ RESIDENT_GROUP: list[Command] = [
 RESIDENT_PRIVATE: list[Command] = [
     ("mine", "", __("your orders and their states")),
     ("codes", "", __("your pickup codes, where and what for")),
+    ("points", "", __("your points and their history")),
+    ("return", "", __("return a picked-up item (with photos)")),
+    ("invite", "", __("your personal invite link")),
     ("lang", "en|zh", __("your language")),
     ("help", "", __("what you can do here")),
 ]
 LEADER: list[Command] = [
-    ("summary", "[YYYY-MM-DD]", __("the picking list of the latest closed items")),
+    ("summary", "[YYYY-MM-DD]", __("the picking list of the latest closed items (with CSV)")),
     ("arrived", "[n …]", __("the goods have arrived: tell every buyer")),
     ("pickup", "code", __("hand goods over against a pickup code")),
     ("undo", "code", __("undo a handover (within 1 hour)")),
     ("unpicked", "", __("residents whose goods are waiting")),
     ("remind", "", __("remind them privately")),
     ("close", "n", __("close item n now (in the group)")),
-    ("setpoint", "text", __("the pickup point: address, hours, phone (in the group)")),
+    (
+        "setpoint",
+        "[key=value …]",
+        __("the pickup point: address, hours, phone… (alone: step by step)"),
+    ),
+    ("settings", "[key=value …]", __("language, time zone, deadline nudges, pickup reminder")),
+    ("short", "n qty", __("goods missing on arrival: tell the buyers, owe nothing")),
+    ("commission", "", __("your commission: earned, settled, unsettled, this month")),
+    ("statement", "[YYYY-MM]", __("a month's commission statement (with CSV)")),
+    ("promoters", "", __("who brought residents here, and what they bought")),
     ("lang", "en|zh", __("the group's language (in the group)")),
 ]
 ADMIN: list[Command] = [
@@ -38,5 +50,8 @@ ADMIN: list[Command] = [
     ("publish", "drop_id [HH:MM]", __("post a drop to every community, now or at a time")),
     ("broadcast", "text", __("post news to every community")),
     ("communities", "", __("every community at a glance")),
+    ("shipping", "[YYYY-MM-DD]", __("what to load for each pickup point, by route (with CSV)")),
+    ("settle", "community_id [amount]", __("record a commission payout to a leader")),
+    ("export", "[from] [to]", __("the orders of a period as CSV")),
     ("status", "", __("the health of delivery: queue, failures, 429s")),
 ]

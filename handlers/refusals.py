@@ -10,15 +10,16 @@ from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import gettext as _
 
-from bot.formatting import day, esc, local_time
+from bot.formatting import day, esc, local_time, money
 from bot.services import errors
 from bot.services.drop_format import DropFormatError, Problem
+from bot.services.points import BadPointField
 from handlers.parsing import BadUsage, WrongPlace
 
 DROP_FORMAT = (
     "/drop [deadline=HH:MM|+2h] [min=N] [limit=N] [pickup=YYYY-MM-DD|today|tomorrow]\n"
     "&lt;name&gt; | &lt;price&gt; [| &lt;unit&gt;] [| min=N] [| limit=N] [| stock=N] "
-    "[| noreturn] [| nopoints]"
+    "[| return=48h] [| noreturn] [| nopoints]"
 )
 
 
@@ -63,6 +64,9 @@ def _drop_format(error: DropFormatError) -> str:
         Problem.BAD_COUNT: _("{value}: the number must be a whole number from 1 to 100000.").format(
             value=value
         ),
+        Problem.BAD_RETURN_WINDOW: _(
+            "{value}: the return window is hours or days, from 1h to 30d (e.g. return=48h)."
+        ).format(value=value),
         Problem.MISSING_PRICE: _("“{value}” has no price. Write: name | price").format(value=value),
         Problem.BAD_PRICE: _(
             "“{value}” is not a price: use a number with at most two decimals, e.g. 12.50."
@@ -87,7 +91,7 @@ def _item(number: int, name: str) -> str:
     return f"#{number} <b>{esc(name)}</b>"
 
 
-def explain(error: Exception) -> str | None:
+def explain(error: Exception, currency: str = "¥") -> str | None:
     match error:
         case BadUsage(usage=usage, problem=problem):
             text = _("Usage: {usage}").format(usage=usage)
@@ -158,6 +162,58 @@ def explain(error: Exception) -> str | None:
             return _not_formed(error)
         case errors.NothingClosed():
             return _("There are no closed items to list yet.")
+        case errors.NothingToShip(day=shipping_day):
+            if shipping_day is None:
+                return _("No formed goods are waiting to be shipped.")
+            return _("Nothing formed is to be picked up on {day}.").format(day=day(shipping_day))
+        case errors.CommunityUnknown(community_id=community_id):
+            return _("There is no community {id}: /communities lists them with their ids.").format(
+                id=community_id
+            )
+        case errors.NothingToSettle(community=name):
+            return _(
+                "Nothing to settle: the leader of {community} has no unsettled commission."
+            ).format(community=esc(name))
+        case errors.SettleTooMuch(community=name, unsettled=unsettled):
+            return _("Only {amount} is unsettled for {community}: pay at most that.").format(
+                amount=money(unsettled, currency), community=esc(name)
+            )
+        case errors.AlreadyRequested(number=number, name=name):
+            return _(
+                "A request about #{number} <b>{name}</b> is already waiting for the platform."
+            ).format(number=number, name=esc(name))
+        case errors.AlreadyShipped(day=shipped_day):
+            return _(
+                "Too late to cancel: the goods for {day} are already on their way. After pickup "
+                "you can ask for a return with /return."
+            ).format(day=day(shipped_day))
+        case errors.NotReturnable(name=name, why="noreturn"):
+            return _("<b>{name}</b> cannot be returned (it was sold as no returns).").format(
+                name=esc(name or "")
+            )
+        case errors.NotReturnable():
+            return _("Only goods you have picked up can be returned.")
+        case errors.ReturnWindowOver(name=name, until=until, timezone=timezone):
+            return _("The return window of <b>{name}</b> ended at {time}.").format(
+                name=esc(name), time=local_time(until, ZoneInfo(timezone))
+            )
+        case errors.TooFewPhotos(got=got, need=need):
+            return _("Send at least {need} photos first (you sent {got}).").format(
+                need=need, got=got
+            )
+        case errors.RequestUnknown():
+            return _("That request no longer exists.")
+        case errors.RequestDecided(state=state):
+            return (
+                _("That request was already approved.")
+                if state == "approved"
+                else _("That request was already rejected.")
+            )
+        case errors.ShortTooMany(number=number, name=name, available=available):
+            return _(
+                "Only {available} of #{number} <b>{name}</b> are still to be handed over: "
+                "that is the most that can be short."
+            ).format(available=available, number=number, name=esc(name))
         case errors.CodeMalformed():
             return _("A pickup code is exactly 7 digits, e.g. <code>/pickup 1234567</code>.")
         case errors.CodeUnknown():
@@ -181,6 +237,15 @@ def explain(error: Exception) -> str | None:
             return _(
                 "Too late to undo: that handover was at {time}, more than an hour ago."
             ).format(time=local_time(used_at, ZoneInfo(timezone)))
+        case BadPointField(key=key, limit=None):
+            return _(
+                "Unknown field “{key}”. Fields: province, city, district, address, hours, "
+                "contact, phone, route, region, notes."
+            ).format(key=esc(key))
+        case BadPointField(key=key, limit=limit):
+            return _("The {key} is too long: {limit} characters at most.").format(
+                key=esc(key), limit=limit
+            )
         case errors.AmbiguousCommunity(names=names):
             return _(
                 "You lead several communities ({names}). Use this command in the group you mean."

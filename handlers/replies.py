@@ -2,31 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aiogram import Bot
 from aiogram.exceptions import TelegramForbiddenError
-from aiogram.types import Message
+from aiogram.types import BufferedInputFile, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.formatting import split_message
 from handlers.keyboards import start_keyboard
 
 
-async def answer(message: Message, text: str) -> None:
-    """Reply where the command was sent, in as many messages as the text needs."""
+async def answer(message: Message, text: str, files: Sequence[BufferedInputFile] = ()) -> None:
+    """Reply where the command was sent, in as many messages as the text needs, then the files."""
     for part in split_message(text):
         await message.answer(part)
+    for file in files:
+        await message.answer_document(file)
 
 
-async def answer_privately(message: Message, bot: Bot, text: str, payload: str) -> None:
-    """Send `text` to the user's private chat. Asked in a group, say so there; if the user never
-    opened a private chat with the bot, offer the button that does (continuing with `payload`)."""
+async def answer_privately(
+    message: Message,
+    bot: Bot,
+    text: str,
+    payload: str,
+    files: Sequence[BufferedInputFile] = (),
+) -> None:
+    """Send `text` (and `files`) to the user's private chat. Asked in a group, say so there; if
+    the user never opened a private chat with the bot, offer the button that does (continuing
+    with `payload`)."""
     if message.chat.type == "private":
-        await answer(message, text)
+        await answer(message, text, files)
         return
     assert message.from_user is not None
     try:
         for part in split_message(text):
             await bot.send_message(message.from_user.id, part)
+        for file in files:
+            await bot.send_document(message.from_user.id, file)
     except TelegramForbiddenError:
         me = await bot.me()
         text = _(

@@ -8,19 +8,42 @@ from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import gettext as _
 
-from bot.formatting import day, esc, item_label, local_time, money, progress, quantity, time_left
+from bot.formatting import (
+    coarse_time_left,
+    day,
+    esc,
+    item_label,
+    local_time,
+    money,
+    progress,
+    quantity,
+    time_left,
+)
 from bot.services.broadcasts import Progress
 from bot.services.drops import DropPreview, PostView
 from bot.services.joins import CancelResult, JoinResult, OrderView
 from bot.services.pickups import CodeView, Line
+from bot.services.points import PickupPoint
 from bot.services.views import ItemView
 from models import GroupBuyState, OrderState
 
 
-def point(pickup_point: str | None) -> str:
-    if pickup_point:
-        return esc(pickup_point)
-    return _("the pickup point (ask your leader: it is not set yet)")
+def point(place: PickupPoint) -> str:
+    """Where to collect goods, on one line: address, hours, contact, notes."""
+    if not place.is_set:
+        return _("the pickup point (ask your leader: it is not set yet)")
+    parts = []
+    address = place.full_address()
+    if address:
+        parts.append(esc(address))
+    if place.hours:
+        parts.append("🕘 " + esc(place.hours))
+    contact = " ".join(p for p in (place.contact, place.phone) if p)
+    if contact:
+        parts.append("☎ " + esc(contact))
+    if place.notes:
+        parts.append(esc(place.notes))
+    return " · ".join(parts)
 
 
 def line(item: Line) -> str:
@@ -108,8 +131,10 @@ def item_block(
         details.append(_("{left} left").format(left=item.stock_left))
     if not item.returnable:
         details.append(_("no returns"))
-    if item.state is not GroupBuyState.OPEN:
-        details.append(_("closed"))
+    if item.state in (GroupBuyState.FORMED, GroupBuyState.ARRIVED):
+        details.append(_("formed ✅"))
+    elif item.state is GroupBuyState.FAILED:
+        details.append(_("did not form ❌"))
     if closes is not None:
         tz, now = closes
         details.append(
@@ -134,7 +159,7 @@ def order_state(order: OrderView, now: datetime) -> str:
         case OrderState.CONFIRMED:
             return _("formed ✅ — pickup on {day}").format(day=day(order.pickup_date))
         case OrderState.READY:
-            return _("ready for pickup at {point} 📦").format(point=point(order.pickup_point))
+            return _("ready for pickup at {point} 📦").format(point=point(order.point))
         case OrderState.PICKED_UP:
             return _("picked up ✔")
         case OrderState.CANCELLED:
@@ -142,7 +167,7 @@ def order_state(order: OrderView, now: datetime) -> str:
         case OrderState.FAILED:
             return _("did not form — nothing owed")
         case OrderState.SHORT:
-            return _("not delivered — refunded")
+            return _("did not arrive — nothing owed")
         case OrderState.RETURNED:
             return _("returned")
     return str(order.state)
@@ -161,6 +186,13 @@ def my_orders(orders: Sequence[OrderView], now: datetime, currency: str) -> str:
             f"{item_label(order.number, order.name)} {quantity(order.quantity, order.unit)}"
             f" · {money(order.amount, currency)}\n    {order_state(order, now)}"
         )
+        if order.short and order.state is not OrderState.SHORT:
+            out.append(
+                "    "
+                + _("{short} did not arrive: not owed, you get {kept}.").format(
+                    short=order.short, kept=order.quantity - order.short
+                )
+            )
         if order.code:
             out.append("    " + _("pickup code: <code>{code}</code>").format(code=order.code))
     return "\n".join(out)
@@ -171,7 +203,7 @@ def code_block(code: CodeView) -> str:
     head = _("🔑 <b>{code}</b> — {community}, pickup {day}").format(
         code=code.code, community=esc(code.community), day=day(code.pickup_date)
     )
-    where = _("📍 {point}").format(point=point(code.pickup_point))
+    where = _("📍 {point}").format(point=point(code.point))
     state = (
         _("Ready now: show this code at the pickup point.")
         if ready
@@ -237,18 +269,26 @@ def preview(drop: DropPreview, tz: ZoneInfo, now: datetime, currency: str) -> st
 
 
 def drop_post(view: PostView, now: datetime, currency: str) -> str:
+    """A drop post as it stands: kept current by edits (see bot.delivery.live_posts), so its time
+    left is coarse (it changes every few minutes, not every second) and, once every item has
+    closed, it shows the outcome instead."""
     tz = ZoneInfo(view.timezone)
+    still_open = any(item.state is GroupBuyState.OPEN for item in view.items)
+    when = _("⏰ Closes {deadline} ({left}) · 📦 pickup {day}") if still_open else None
     out = [
         _("🛒 <b>Group-buy</b> · {community}").format(community=esc(view.community)),
-        _("⏰ Closes {deadline} ({left}) · 📦 pickup {day}").format(
+        (when or _("⏰ Closed {deadline} · 📦 pickup {day}")).format(
             deadline=local_time(view.deadline, tz, now),
-            left=time_left(view.deadline, now),
+            left=coarse_time_left(view.deadline, now),
             day=day(view.pickup_date),
         ),
         "",
     ]
     out += [item_block(item, currency) for item in view.items]
-    out += ["", _("Tap a button to join, or send <code>/join n [qty]</code>.")]
+    if still_open:
+        out += ["", _("Tap a button to join, or send <code>/join n [qty]</code>.")]
+    else:
+        out += ["", _("Buyers of formed items have their pickup codes from me privately.")]
     return "\n".join(out)
 
 
@@ -278,3 +318,13 @@ def broadcast_status(progress: Progress, now: datetime) -> str:
         out.append(_("About {seconds}s left.").format(seconds=max(1, int(left.total_seconds()))))
     out += [f"• {esc(name)}: {esc(error)}" for name, error in progress.failures]
     return "\n".join(out)
+
+
+def rate(basis_points: int) -> str:
+    """A commission rate: 1000 → "10%", 850 → "8.5%"."""
+    return f"{basis_points / 100:g}%"
+
+
+def ledger_reason(reason: str) -> str | None:
+    """Why an entry of the books is there, when it is not a plain pickup."""
+    return {"undo": _("handover undone"), "return": _("returned")}.get(reason)

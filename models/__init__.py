@@ -1,6 +1,8 @@
 """SQLAlchemy tables of tuanbot. Importing this package registers every table on `Base.metadata`."""
 
+from models.after_sale import AfterSaleRequest, RequestKind, RequestState, Shipment
 from models.base import Base, UTCDateTime
+from models.books import LedgerEntry, LedgerKind
 from models.drops import Drop, DropItem, DropPost
 from models.enums import CodeState, DropState, GroupBuyState, OrderState, OutboxState, PostState
 from models.group_buys import GroupBuy, Handover, Order, PickupCode
@@ -8,6 +10,7 @@ from models.outbox import Broadcast, DeliveryEvent, InboxUpdate, OutboxMessage
 from models.people import Community, User
 
 __all__ = [
+    "AfterSaleRequest",
     "Base",
     "Broadcast",
     "CodeState",
@@ -21,12 +24,17 @@ __all__ = [
     "GroupBuyState",
     "Handover",
     "InboxUpdate",
+    "LedgerEntry",
+    "LedgerKind",
     "Order",
     "OrderState",
     "OutboxMessage",
     "OutboxState",
     "PickupCode",
     "PostState",
+    "RequestKind",
+    "RequestState",
+    "Shipment",
     "UTCDateTime",
     "User",
 ]

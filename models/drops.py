@@ -53,6 +53,7 @@ class DropItem(Base):
     stock_left: Mapped[int | None] = mapped_column(Integer)
     returnable: Mapped[bool] = mapped_column(Boolean, default=True)
     earns_points: Mapped[bool] = mapped_column(Boolean, default=True)
+    return_hours: Mapped[int] = mapped_column(Integer, default=48, server_default="48")
 
 
 class DropPost(Base):
@@ -68,3 +69,7 @@ class DropPost(Base):
     post_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     message_ids: Mapped[list[int] | None] = mapped_column(JSON)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the live post's last edit
+    # A digest of what the post shows now, so an unchanged post is never edited (not even after
+    # a restart, or by another instance).
+    render_hash: Mapped[str | None] = mapped_column(String(16))

@@ -94,6 +94,8 @@ class Order(Base):
     group_buy_id: Mapped[int] = mapped_column(ForeignKey("group_buys.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     quantity: Mapped[int] = mapped_column(Integer)
+    # Of `quantity`, how many did not arrive (/short): refunded, not handed over.
+    short_quantity: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     unit_price: Mapped[int] = mapped_column(Integer)  # minor units, as at joining
     seq: Mapped[int | None] = mapped_column(Integer)
     state: Mapped[OrderState] = mapped_column(state_type(OrderState))
@@ -102,3 +104,8 @@ class Order(Base):
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     picked_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def delivered(self) -> int:
+        """Units to hand over: what was ordered less what did not arrive."""
+        return self.quantity - (self.short_quantity or 0)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, String, Text
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime
@@ -25,6 +25,8 @@ class User(Base):
     # Set when Telegram answered 403 for this user; cleared by /start.
     unreachable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Who brought them (/invite link), recorded when they first started the bot through it.
+    referred_by: Mapped[int | None] = mapped_column(BigInteger, index=True)
 
 
 class Community(Base):
@@ -36,7 +38,25 @@ class Community(Base):
     language: Mapped[str] = mapped_column(String(2))
     timezone: Mapped[str] = mapped_column(String(64))
     leader_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The pickup point (自提点) as the platform records it; `pickup_point` holds free-text notes.
     pickup_point: Mapped[str | None] = mapped_column(Text)
+    point_contact: Mapped[str | None] = mapped_column(String(64))
+    point_phone: Mapped[str | None] = mapped_column(String(32))
+    point_province: Mapped[str | None] = mapped_column(String(64))
+    point_city: Mapped[str | None] = mapped_column(String(64))
+    point_district: Mapped[str | None] = mapped_column(String(64))
+    point_address: Mapped[str | None] = mapped_column(String(256))
+    point_hours: Mapped[str | None] = mapped_column(String(128))
+    point_route: Mapped[str | None] = mapped_column(String(64))
+    point_region: Mapped[str | None] = mapped_column(String(64))
+    # Settings (/settings): nudge moments in seconds before a deadline (0 = off), and the local
+    # time of the daily reminder to collect goods ("" = off).
+    first_nudge: Mapped[int] = mapped_column(Integer, default=3600, server_default="3600")
+    second_nudge: Mapped[int] = mapped_column(Integer, default=900, server_default="900")
+    reminder_time: Mapped[str] = mapped_column(String(5), default="19:00", server_default="19:00")
+    reminded_on: Mapped[date | None] = mapped_column(Date)  # local day of the last auto reminder
+    # The leader's commission on picked-up orders, in basis points (1000 = 10 %).
+    commission_rate: Mapped[int] = mapped_column(Integer, default=1000, server_default="1000")
     # False once the bot left or was removed; drops and broadcasts skip it.
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     registered_by: Mapped[int] = mapped_column(BigInteger)

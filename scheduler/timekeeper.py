@@ -1,11 +1,13 @@
 """The Timekeeper wakes the bot at every moment the database says something is due.
 
-The database is the source of truth for time: deadlines and post times live in rows. A tick runs
-the idempotent services "post everything due" then "close everything overdue", so a tick that runs
-late, twice, or in a second process cannot skip or double anything. Ticks are armed at each known
-moment (deadlines, scheduled posts); a sweep every `sweep_seconds` catches anything armed
-elsewhere (another process) or missed. On start, one tick catches up with whatever fell due while
-the bot was down, and every future moment is armed again.
+The database is the source of truth for time: deadlines, post times, nudge and reminder times
+live in rows. A tick runs the idempotent services "post everything due", "close everything
+overdue", "nudge items still short" and "remind residents with goods waiting", so a tick that runs
+late, twice, or in a second process cannot skip or double anything (each message has its
+idempotency key). Ticks are armed at each known moment (deadlines, scheduled posts, nudges); a
+sweep every `sweep_seconds` catches anything armed elsewhere (another process) or missed, and is
+when the reminders (a local time of day per community) are looked at. On start, one tick catches
+up with whatever fell due while the bot was down, and every future moment is armed again.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.services import closing, drops, inbox, outbox
+from bot.services import closing, drops, inbox, nudges, outbox, reminders
 from bot.services.clock import utcnow
 
 log = logging.getLogger(__name__)
@@ -31,10 +33,12 @@ class Timekeeper:
         self,
         session_factory: async_sessionmaker[AsyncSession],
         on_queued: Callable[[], None],
+        on_closed: Callable[[Iterable[int]], None] = lambda post_ids: None,
         sweep_seconds: float = 15.0,
     ) -> None:
         self.session_factory = session_factory
         self.on_queued = on_queued  # something was queued in the outbox: deliver it now
+        self.on_closed = on_closed  # these drop posts had items closed: redraw them
         self.sweep_seconds = sweep_seconds
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self._lock = asyncio.Lock()
@@ -62,6 +66,7 @@ class Timekeeper:
         await self.tick()
         async with self.session_factory() as session:
             self.arm(await drops.scheduled_times(session))
+            self.arm(await nudges.nudge_moments(session, utcnow()))
 
     async def stop(self) -> None:
         if self.scheduler.running:
@@ -87,6 +92,11 @@ class Timekeeper:
                 misfire_grace_time=None,
             )
 
+    async def arm_nudges(self) -> None:
+        """Wake at the nudge moments of the items open now (after a drop went out)."""
+        async with self.session_factory() as session:
+            self.arm(await nudges.nudge_moments(session, utcnow()))
+
     async def maintain(self) -> None:
         """Forget what is no longer needed: handled updates after two days (Telegram never
         resends one that old), delivery events after a week."""
@@ -105,10 +115,21 @@ class Timekeeper:
                 async with self.session_factory() as session:
                     deadlines = await drops.post_due(session, now)
                     closed = await closing.close_due(session, now)
-                if deadlines:
-                    self.arm(deadlines)
-                if deadlines or closed:
-                    log.info("tick: %d posts out, %d items closed", len(deadlines), len(closed))
+                    nudged = await nudges.nudge_due(session, now)
+                    reminded = await reminders.auto_remind(session, now)
+                    if deadlines:
+                        self.arm(deadlines)
+                        self.arm(await nudges.nudge_moments(session, now))
+                if closed:
+                    self.on_closed({item.post_id for item in closed})
+                if deadlines or closed or nudged or reminded:
+                    log.info(
+                        "tick: %d posts out, %d items closed, %d nudges, %d reminders",
+                        len(deadlines),
+                        len(closed),
+                        nudged,
+                        reminded,
+                    )
                     self.on_queued()
             except Exception:
                 # The next tick or sweep tries again; nothing is half-done (one transaction each).

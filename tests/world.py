@@ -13,7 +13,7 @@ from bot.services import communities, drops
 from bot.services.communities import CommunityRef
 from bot.services.drop_format import parse_drop
 from bot.services.people import Actor, Profile
-from models import Community, GroupBuy
+from models import Community, GroupBuy, OutboxMessage, PickupCode
 
 ADMIN = Actor(user_id=1, is_admin=True)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -82,3 +82,22 @@ async def group_buy(session: AsyncSession, community_id: int, number: int) -> Si
     snapshot = SimpleNamespace(**{c.key: getattr(row, c.key) for c in GroupBuy.__table__.columns})
     await session.commit()
     return snapshot
+
+
+async def code_of(session: AsyncSession, user_id: int) -> str:
+    """The resident's pickup code (the tests' residents have one at a time)."""
+    code = await session.scalar(select(PickupCode.code).where(PickupCode.user_id == user_id))
+    await session.commit()
+    assert code is not None
+    return code
+
+
+async def queued(session: AsyncSession, kind: str) -> list[OutboxMessage]:
+    """The outbox rows of one kind, oldest first."""
+    rows = (
+        await session.scalars(
+            select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id)
+        )
+    ).all()
+    await session.commit()
+    return list(rows)

@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from aiogram import Bot
 from aiogram.client.session.middlewares.base import (
@@ -219,6 +219,10 @@ class RateLimiter:
             self._dispatcher.cancel()
 
 
+class SharedGate(Protocol):
+    async def acquire(self, chat_id: int) -> None: ...
+
+
 class Throttle(BaseRequestMiddleware):
     """aiogram request middleware: rate-limits sends and edits, and waits out 429s."""
 
@@ -227,8 +231,10 @@ class Throttle(BaseRequestMiddleware):
         limiter: RateLimiter,
         on_retry_after: Callable[[int, int], None] | None = None,
         max_retries: int = 5,
+        shared: SharedGate | None = None,
     ) -> None:
         self.limiter = limiter
+        self.shared = shared  # several instances: their common budget (delivery/shared_budget.py)
         self.on_retry_after = on_retry_after  # (chat_id, seconds): for the delivery log
         self.max_retries = max_retries
 
@@ -247,6 +253,8 @@ class Throttle(BaseRequestMiddleware):
             while True:
                 await self.limiter.turn(chat_id, priority)
                 try:
+                    if self.shared is not None:
+                        await self.shared.acquire(chat_id)
                     return await make_request(bot, method)
                 except TelegramRetryAfter as error:
                     self.limiter.stats.retry_after += 1

@@ -19,16 +19,21 @@ limiter serves priority 0 first).
 Throughput: one transaction claims a batch (with who reads each message), and "sent" marks are
 group-committed, so the database is not the bottleneck at Telegram's rates.
 
-A row is claimed (`sending`) before it goes and marked sent only after Telegram accepted it; at
-start, claimed rows go back to the queue. So a crash (kill -9) can at most repeat the messages
-that were on the wire at that moment: at most `concurrency` (16) of them.
+A row is claimed (`sending`, with this sender's id and the time) before it goes and marked sent
+only after Telegram accepted it. The only sender (polling) takes every claim back at start; with
+several instances (webhook mode) a claim older than 30 s is taken over by whoever looks, and a
+sender renews its claim just before sending (skipping rows another took over). So a crash
+(kill -9) can at most repeat the messages that were on the wire at that moment: at most
+`concurrency` (16) of them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
+import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -42,7 +47,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardMarkup, InputMediaPhoto
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.events import DeliveryLog
@@ -54,6 +59,8 @@ from bot.services.outbox import OutboxItem
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(minutes=5)
+CLAIM_LEASE = timedelta(seconds=30)  # a claim this old, never renewed: its sender is gone
+TAKEOVER_EVERY = 5.0  # seconds between looks for stale claims
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,17 @@ class Part:
     text: str
     markup: InlineKeyboardMarkup | None = None
     edit_message_id: int | None = None  # edit this message instead (falls back to sending)
+    photos: tuple[str, ...] = ()  # send these (Telegram file ids) as an album instead of text
+
+
+def digest(parts: Sequence[Part]) -> str:
+    """A short fingerprint of what these messages show, to tell whether an edit would change it."""
+    hashed = hashlib.sha1()
+    for part in parts:
+        hashed.update(part.text.encode())
+        hashed.update("".join(part.photos).encode())
+        hashed.update(part.markup.model_dump_json().encode() if part.markup else b"-")
+    return hashed.hexdigest()[:16]
 
 
 class Unrenderable(Exception):
@@ -81,6 +99,7 @@ class OutboxSender:
         *,
         concurrency: int = 16,
         poll_interval: float = 1.0,
+        exclusive: bool = True,
     ) -> None:
         self.bot = bot
         self.session_factory = session_factory
@@ -89,6 +108,11 @@ class OutboxSender:
         self.admin_ids = frozenset(admin_ids)
         self.concurrency = concurrency
         self.poll_interval = poll_interval
+        # The only sender (polling) takes every claim back at start; one of several (webhook
+        # instances) takes over only stale claims, and checks its own before each send.
+        self.exclusive = exclusive
+        self.owner = uuid.uuid4().hex[:16]
+        self._next_takeover = 0.0
         # Claimed and not started yet, most urgent first.
         self._ready: asyncio.PriorityQueue[tuple[int, int, OutboxItem]] = asyncio.PriorityQueue()
         self._wake = asyncio.Event()
@@ -104,7 +128,9 @@ class OutboxSender:
 
     async def start(self) -> None:
         async with self.session_factory() as session:
-            resumed = await outbox.release_claims(session)
+            resumed = await outbox.release_claims(
+                session, utcnow(), None if self.exclusive else CLAIM_LEASE
+            )
         if resumed:
             log.info("resending %d messages that were on their way at the last stop", resumed)
         self._tasks = [
@@ -134,12 +160,13 @@ class OutboxSender:
     async def _claim_loop(self) -> None:
         """Keep a few more messages claimed than there are workers, most urgent first."""
         while True:
+            await self._take_over_stale_claims()
             want = 2 * self.concurrency - self._ready.qsize() - self._busy
             claimed: list[OutboxItem] = []
             if want > 0 and self._draining_until is None:
                 try:
                     async with self.session_factory() as session:
-                        claimed = await outbox.claim_due(session, utcnow(), want)
+                        claimed = await outbox.claim_due(session, utcnow(), want, self.owner)
                 except Exception:
                     log.exception("could not read the outbox; retrying")
             for item in claimed:
@@ -151,6 +178,21 @@ class OutboxSender:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.poll_interval):
                     await self._wake.wait()
+
+    async def _take_over_stale_claims(self) -> None:
+        """With several instances: every few seconds, claims older than the lease (a killed
+        instance's) go back to the queue for anyone to send."""
+        now = asyncio.get_running_loop().time()
+        if self.exclusive or now < self._next_takeover:
+            return
+        self._next_takeover = now + TAKEOVER_EVERY
+        try:
+            async with self.session_factory() as session:
+                taken = await outbox.release_claims(session, utcnow(), CLAIM_LEASE)
+            if taken:
+                log.info("took over %d messages a stopped instance had claimed", taken)
+        except Exception:
+            log.exception("could not look for stale claims")
 
     async def _work(self) -> None:
         while True:
@@ -170,8 +212,12 @@ class OutboxSender:
         token = send_priority.set(outbox.PRIORITY[item.kind])
         try:
             async with self.session_factory() as session:
+                if not self.exclusive and not await outbox.renew_claim(
+                    session, item.id, self.owner, utcnow()
+                ):
+                    return  # it waited too long here and another instance took it over
                 if item.kind in outbox.COALESCED:
-                    items += await outbox.claim_siblings(session, item)
+                    items += await outbox.claim_siblings(session, item, self.owner, utcnow())
                 await self._deliver_in(session, items)
         except Exception:
             log.exception("delivering outbox %s failed unexpectedly", [i.id for i in items])
@@ -230,9 +276,14 @@ class OutboxSender:
                 if not await outbox.retry_later(session, item, delay, error.message, utcnow()):
                     await self.settle_broadcasts(session, [item])
             return
-        await self._marks.add(items, message_ids)
+        await self._marks.add(items, message_ids, digest(parts))
 
     async def _send(self, chat_id: int, part: Part) -> int:
+        if part.photos:
+            album = await self.bot.send_media_group(
+                chat_id, [InputMediaPhoto(media=photo) for photo in part.photos]
+            )
+            return album[0].message_id
         if part.edit_message_id is not None:
             try:
                 await self.bot.edit_message_text(
@@ -263,12 +314,12 @@ class _SentMarks:
 
     def __init__(self, sender: OutboxSender) -> None:
         self.sender = sender
-        self._pending: list[tuple[list[OutboxItem], list[int], asyncio.Future[None]]] = []
+        self._pending: list[tuple[outbox.Delivery, asyncio.Future[None]]] = []
         self._arrived = asyncio.Event()
 
-    async def add(self, items: list[OutboxItem], message_ids: list[int]) -> None:
+    async def add(self, items: list[OutboxItem], message_ids: list[int], drawing: str) -> None:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((items, message_ids, done))
+        self._pending.append((outbox.Delivery(items, message_ids, drawing), done))
         self._arrived.set()
         await done
 
@@ -284,14 +335,14 @@ class _SentMarks:
             return
         try:
             async with self.sender.session_factory() as session:
-                await outbox.mark_sent(session, [(i, m) for i, m, _ in batch], utcnow())
+                await outbox.mark_sent(session, [d for d, _ in batch], utcnow())
                 await self.sender.settle_broadcasts(
-                    session, [i for items, _, _ in batch for i in items]
+                    session, [i for delivery, _ in batch for i in delivery.items]
                 )
         except Exception as error:
             log.exception("could not record %d sent messages", len(batch))
-            for _, _, done in batch:
+            for _, done in batch:
                 done.set_exception(error)
             return
-        for _, _, done in batch:
+        for _, done in batch:
             done.set_result(None)

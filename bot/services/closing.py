@@ -20,7 +20,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import outbox
-from bot.services.communities import CommunityRef
+from bot.services.communities import CommunityRef, point_of
 from bot.services.errors import ItemClosed, ItemNotFound
 from bot.services.people import Actor
 from bot.services.sql import upsert
@@ -49,6 +49,7 @@ class ClosedItem:
     formed: bool
     members: int
     min_members: int
+    post_id: int
 
 
 def new_code() -> str:
@@ -137,7 +138,14 @@ async def close_group_buys(
         gb.closed_at = now
         closed.append(
             ClosedItem(
-                gb.id, community.id, gb.number or 0, item.name, formed, count, gb.min_members
+                gb.id,
+                community.id,
+                gb.number or 0,
+                item.name,
+                formed,
+                count,
+                gb.min_members,
+                gb.drop_post_id,
             )
         )
     formed_ids = [c.group_buy_id for c in closed if c.formed]
@@ -349,7 +357,7 @@ def _notices(
                 failed.append(line)
         payload = {
             "community": community.name,
-            "pickup_point": community.pickup_point,
+            "point": point_of(community).as_payload(),
             "formed": [
                 {"code": codes[(user_id, day)], "pickup_date": day.isoformat(), "items": lines}
                 for day, lines in sorted(formed.items())

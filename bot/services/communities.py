@@ -19,6 +19,7 @@ from bot.services.people import (
     save_profile,
     save_profile_now,
 )
+from bot.services.points import PickupPoint
 from bot.services.uow import read_only, unit_of_work
 from models import (
     Community,
@@ -31,7 +32,6 @@ from models import (
     User,
 )
 
-MAX_PICKUP_POINT = 1000
 MAX_NAME = 128
 
 
@@ -43,8 +43,12 @@ class CommunityRef:
     language: str
     timezone: str
     leader_id: int | None
-    pickup_point: str | None
+    point: PickupPoint
     active: bool
+    first_nudge: int = 3600  # seconds before a deadline; 0: off
+    second_nudge: int = 900
+    reminder_time: str = "19:00"  # local time of the daily pickup reminder; "": off
+    commission_rate: int = 1000  # the leader's commission, basis points
 
     @property
     def tz(self) -> ZoneInfo:
@@ -66,9 +70,28 @@ class CommunityRef:
             language=row.language,
             timezone=row.timezone,
             leader_id=row.leader_id,
-            pickup_point=row.pickup_point,
+            point=point_of(row),
             active=row.active,
+            first_nudge=row.first_nudge,
+            second_nudge=row.second_nudge,
+            reminder_time=row.reminder_time,
+            commission_rate=row.commission_rate,
         )
+
+
+def point_of(row: Community) -> PickupPoint:
+    return PickupPoint(
+        contact=row.point_contact,
+        phone=row.point_phone,
+        province=row.point_province,
+        city=row.point_city,
+        district=row.point_district,
+        address=row.point_address,
+        hours=row.point_hours,
+        route=row.point_route,
+        region=row.point_region,
+        notes=row.pickup_point,
+    )
 
 
 @dataclass(frozen=True)
@@ -152,6 +175,7 @@ async def register(
     language: str,
     timezone: str,
     now: datetime,
+    commission_rate: int = 1000,
 ) -> Registration:
     """Make the group a community; registering again renames and reactivates it."""
     actor.require_admin()
@@ -167,6 +191,7 @@ async def register(
             active=True,
             registered_by=actor.user_id,
             created_at=now,
+            commission_rate=commission_rate,
         )
         session.add(row)
     else:
@@ -188,16 +213,36 @@ async def set_leader(
     return user
 
 
+_POINT_COLUMNS = {
+    "contact": "point_contact",
+    "phone": "point_phone",
+    "province": "point_province",
+    "city": "point_city",
+    "district": "point_district",
+    "address": "point_address",
+    "hours": "point_hours",
+    "route": "point_route",
+    "region": "point_region",
+    "notes": "pickup_point",
+}
+
+
 @unit_of_work
-async def set_pickup_point(
-    session: AsyncSession, actor: Actor, community: CommunityRef, text: str
-) -> None:
+async def update_point(
+    session: AsyncSession, actor: Actor, community: CommunityRef, changes: dict[str, str]
+) -> PickupPoint:
+    """Set fields of the pickup point; an empty value or "-" clears one."""
     community.require_leader(actor)
-    await session.execute(
-        update(Community)
-        .where(Community.id == community.id)
-        .values(pickup_point=text.strip()[:MAX_PICKUP_POINT])
-    )
+    values = {
+        _POINT_COLUMNS[key]: (None if value.strip() in {"", "-"} else value.strip())
+        for key, value in changes.items()
+    }
+    row = await session.get(Community, community.id, with_for_update=True)
+    assert row is not None
+    for column, value in values.items():
+        setattr(row, column, value)
+    await session.flush()
+    return point_of(row)
 
 
 @unit_of_work
@@ -208,6 +253,42 @@ async def set_language(
     await session.execute(
         update(Community).where(Community.id == community.id).values(language=language)
     )
+
+
+@dataclass(frozen=True)
+class SettingsChange:
+    """What /settings changes; None: unchanged."""
+
+    language: str | None = None
+    timezone: str | None = None
+    first_nudge: int | None = None
+    second_nudge: int | None = None
+    reminder_time: str | None = None
+    commission_rate: int | None = None  # basis points; admins only
+
+
+@unit_of_work
+async def update_settings(
+    session: AsyncSession, actor: Actor, community: CommunityRef, change: SettingsChange
+) -> CommunityRef:
+    community.require_leader(actor)
+    if change.commission_rate is not None:
+        actor.require_admin()  # a leader does not set their own pay
+    row = await session.get(Community, community.id, with_for_update=True)
+    assert row is not None
+    for key in (
+        "language",
+        "timezone",
+        "first_nudge",
+        "second_nudge",
+        "reminder_time",
+        "commission_rate",
+    ):
+        value = getattr(change, key)
+        if value is not None:
+            setattr(row, key, value)
+    await session.flush()
+    return CommunityRef.of(row)
 
 
 @unit_of_work

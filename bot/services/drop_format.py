@@ -1,7 +1,8 @@
 """The `/drop` text format of CHAT_CONTRACT.md, parsed into a `DropSpec`.
 
     /drop [deadline=HH:MM|+<number><s|m|h|d>] [min=N] [limit=N] [pickup=YYYY-MM-DD|today|tomorrow]
-    <name> | <price> [| <unit>] [| min=N] [| limit=N] [| stock=N] [| noreturn] [| nopoints]
+    <name> | <price> [| <unit>] [| min=N] [| limit=N] [| stock=N] [| return=48h|2d] [| noreturn]
+        [| nopoints]
 
 Header options are defaults for every item; item options override them. Full-width punctuation
 and digits (｜ ＝ １２) are accepted, because that is what a Chinese keyboard types. Names are kept
@@ -26,6 +27,8 @@ MAX_COUNT = 100_000
 MAX_DEADLINE_AFTER = timedelta(days=30)
 DEFAULT_DEADLINE_AFTER = timedelta(hours=24)
 DEFAULT_MIN_MEMBERS = 1
+DEFAULT_RETURN_HOURS = 48
+MAX_RETURN_HOURS = 30 * 24
 
 _RELATIVE = re.compile(r"^\+(\d{1,7})([smhd])$")
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
@@ -49,6 +52,7 @@ class Problem(StrEnum):
     EMPTY_NAME = "empty_name"
     NAME_TOO_LONG = "name_too_long"
     UNIT_TOO_LONG = "unit_too_long"
+    BAD_RETURN_WINDOW = "bad_return_window"
 
 
 @dataclass(eq=False)
@@ -126,6 +130,7 @@ class ItemSpec:
     stock: int | None = None
     returnable: bool = True
     earns_points: bool = True
+    return_hours: int = DEFAULT_RETURN_HOURS
 
 
 @dataclass(frozen=True)
@@ -143,6 +148,15 @@ def _count(line: int, key: str, value: str) -> int:
     if not re.fullmatch(r"\d{1,6}", value) or not 1 <= int(value) <= MAX_COUNT:
         raise DropFormatError(line, Problem.BAD_COUNT, f"{key}={value}")
     return int(value)
+
+
+def _return_hours(line: int, value: str) -> int:
+    """`48h` or `2d`: how long after pickup the item may be returned (1 hour to 30 days)."""
+    match = re.fullmatch(r"(\d{1,4})([hd])", value.lower())
+    hours = int(match.group(1)) * (24 if match.group(2) == "d" else 1) if match else 0
+    if not 1 <= hours <= MAX_RETURN_HOURS:
+        raise DropFormatError(line, Problem.BAD_RETURN_WINDOW, f"return={value}")
+    return hours
 
 
 def parse_price(text: str) -> int:
@@ -211,6 +225,11 @@ def _parse_item(line_no: int, line: str, defaults: ItemSpec) -> ItemSpec:
             item = replace(item, returnable=False)
         elif not sep and key == "nopoints":
             item = replace(item, earns_points=False)
+        elif sep and key == "return":
+            if key in seen:
+                raise DropFormatError(line_no, Problem.DUPLICATE_OPTION, key)
+            seen.add(key)
+            item = replace(item, return_hours=_return_hours(line_no, value))
         elif not sep and position == 2:
             if len(raw) > MAX_UNIT:
                 raise DropFormatError(line_no, Problem.UNIT_TOO_LONG, raw)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import outbox
 from bot.services.clock import local_date, next_local_time
+from bot.services.communities import point_of
 from bot.services.drop_format import Deadline, DropSpec, ItemSpec, Pickup
 from bot.services.errors import (
     DropAlreadyPublished,
@@ -26,6 +27,7 @@ from bot.services.errors import (
     PickupBeforeDeadline,
 )
 from bot.services.people import Actor
+from bot.services.points import PickupPoint
 from bot.services.uow import read_only, unit_of_work
 from bot.services.views import ItemView, group_buys_with_items
 from models import (
@@ -67,7 +69,7 @@ class PostView:
 
     community: str
     timezone: str
-    pickup_point: str | None
+    point: PickupPoint
     deadline: datetime
     pickup_date: date
     items: list[ItemView]
@@ -130,6 +132,7 @@ async def create_drop(
             stock_left=item.stock,
             returnable=item.returnable,
             earns_points=item.earns_points,
+            return_hours=item.return_hours,
         )
         for position, item in enumerate(spec.items, start=1)
     )
@@ -252,7 +255,7 @@ async def post_view(session: AsyncSession, post_id: int) -> PostView | None:
     return PostView(
         community=community.name,
         timezone=community.timezone,
-        pickup_point=community.pickup_point,
+        point=point_of(community),
         deadline=first.deadline,
         pickup_date=first.pickup_date,
         items=[ItemView.of(gb, item) for gb, item, _ in rows],

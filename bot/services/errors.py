@@ -167,3 +167,82 @@ class AmbiguousCommunity(DomainError):
     """A leader of several communities used a community command in a private chat."""
 
     names: list[str]
+
+
+@dataclass(eq=False)
+class ShortTooMany(DomainError):
+    """/short n qty: more units reported missing than are still to be handed over."""
+
+    number: int
+    name: str
+    available: int
+
+
+@dataclass(eq=False)
+class NothingToShip(DomainError):
+    """/shipping: no formed goods for that pickup date (None: none to come at all)."""
+
+    day: date | None
+
+
+@dataclass(eq=False)
+class CommunityUnknown(DomainError):
+    """No community with that id (as /communities lists them)."""
+
+    community_id: int
+
+
+@dataclass(eq=False)
+class NothingToSettle(DomainError):
+    community: str
+
+
+@dataclass(eq=False)
+class SettleTooMuch(DomainError):
+    community: str
+    unsettled: int
+
+
+@dataclass(eq=False)
+class AlreadyRequested(DomainError):
+    """A cancellation or return of this order is already waiting for an admin."""
+
+    number: int
+    name: str
+
+
+@dataclass(eq=False)
+class AlreadyShipped(DomainError):
+    """Too late to cancel: the goods of that pickup date have left (or arrived)."""
+
+    day: date
+
+
+@dataclass(eq=False)
+class NotReturnable(DomainError):
+    name: str | None
+    why: str  # "noreturn" | "not_picked_up"
+
+
+@dataclass(eq=False)
+class ReturnWindowOver(DomainError):
+    name: str
+    until: datetime
+    timezone: str  # the community's, to say when
+
+
+@dataclass(eq=False)
+class TooFewPhotos(DomainError):
+    got: int
+    need: int
+
+
+@dataclass(eq=False)
+class RequestUnknown(DomainError):
+    request_id: int
+
+
+@dataclass(eq=False)
+class RequestDecided(DomainError):
+    state: str  # approved | rejected
+    at: datetime | None

@@ -13,14 +13,14 @@ change nothing (a /today, a refusal) are marked handled in batches afterwards.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.sql import upsert
-from bot.services.uow import housekeeping, read_only
+from bot.services.uow import housekeeping
 from models import InboxUpdate
 
 _CHUNK = 200
@@ -47,14 +47,38 @@ async def record(
     return new
 
 
-@read_only
-async def unhandled(session: AsyncSession) -> list[tuple[int, dict[str, Any]]]:
+@housekeeping
+async def claim_unhandled(
+    session: AsyncSession, now: datetime, stale_after: timedelta
+) -> list[tuple[int, dict[str, Any]]]:
+    """Stored updates not handled and older than `stale_after`, claimed by making them new again:
+    a second instance claiming at the same moment finds them young and leaves them."""
+    ids = (
+        await session.scalars(
+            select(InboxUpdate.update_id)
+            .where(
+                InboxUpdate.handled_at.is_(None),
+                InboxUpdate.received_at <= now - stale_after,
+            )
+            .order_by(InboxUpdate.update_id)
+            .limit(1000)
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
+    if not ids:
+        return []
     rows = await session.execute(
-        select(InboxUpdate.update_id, InboxUpdate.payload)
-        .where(InboxUpdate.handled_at.is_(None))
-        .order_by(InboxUpdate.update_id)
+        update(InboxUpdate)
+        .where(
+            InboxUpdate.update_id.in_(ids),
+            InboxUpdate.handled_at.is_(None),
+            InboxUpdate.received_at <= now - stale_after,
+        )
+        .values(received_at=now)
+        .returning(InboxUpdate.update_id, InboxUpdate.payload)
+        .execution_options(synchronize_session=False)
     )
-    return [(update_id, payload) for update_id, payload in rows]
+    return sorted((update_id, payload) for update_id, payload in rows)
 
 
 @housekeeping

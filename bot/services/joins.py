@@ -22,7 +22,9 @@ from typing import Any, cast
 from sqlalchemy import Table, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.communities import point_of
 from bot.services.errors import BadQuantity, ItemClosed, ItemNotFound, NotJoined, OverLimit, SoldOut
+from bot.services.points import PickupPoint
 from bot.services.sql import upsert
 from bot.services.uow import read_only, unit_of_work
 from bot.services.views import ItemView, group_buys_with_items, orders_with_items
@@ -54,6 +56,7 @@ class JoinResult:
     min_members: int
     deadline: datetime
     stock_left: int | None
+    post_id: int  # the drop post that shows it (to redraw)
 
 
 @dataclass(frozen=True)
@@ -64,12 +67,13 @@ class CancelResult:
     members: int
     min_members: int
     deadline: datetime
+    post_id: int
 
 
 @dataclass(frozen=True)
 class OrderView:
     community: str
-    pickup_point: str | None
+    point: PickupPoint
     number: int
     name: str
     unit: str | None
@@ -83,6 +87,7 @@ class OrderView:
     min_members: int
     code: str | None  # the active pickup code covering it, if any
     timezone: str
+    short: int = 0  # units that did not arrive (/short): not owed, not handed over
 
 
 # -- The four statements of a join: built once with bind parameters, so SQLAlchemy compiles each
@@ -123,6 +128,7 @@ def lock_open(by_id: bool) -> Any:
             _groups.c.min_members,
             _groups.c.deadline,
             _groups.c.last_seq,
+            _groups.c.drop_post_id,
         )
     )
 
@@ -209,6 +215,7 @@ class _Locked:
     min_members: int
     deadline: datetime
     last_seq: int
+    post_id: int
 
 
 async def _lock(
@@ -226,10 +233,12 @@ async def _lock(
     row = (await session.execute(lock_open(bool(group_buy_id)), params)).first()
     if row is None:
         raise await _not_open(session, community_id, number, group_buy_id)
-    gb_id, item_id, gb_number, price, limit, members, minimum, deadline, last_seq = row
+    gb_id, item_id, gb_number, price, limit, members, minimum, deadline, last_seq, post_id = row
     assert gb_number is not None  # an open item always has its number and deadline
     assert deadline is not None
-    return _Locked(gb_id, item_id, gb_number, price, limit, members, minimum, deadline, last_seq)
+    return _Locked(
+        gb_id, item_id, gb_number, price, limit, members, minimum, deadline, last_seq, post_id
+    )
 
 
 async def _not_open(
@@ -315,6 +324,7 @@ async def join(
         min_members=item.min_members,
         deadline=item.deadline,
         stock_left=stock.stock_left,
+        post_id=item.post_id,
     )
 
 
@@ -367,7 +377,9 @@ async def cancel(
             .execution_options(synchronize_session=False)
         )
     ).scalar_one()
-    return CancelResult(item.number, name, quantity, members, item.min_members, item.deadline)
+    return CancelResult(
+        item.number, name, quantity, members, item.min_members, item.deadline, item.post_id
+    )
 
 
 @read_only
@@ -412,12 +424,12 @@ async def my_orders(session: AsyncSession, user_id: int, now: datetime) -> list[
         views.append(
             OrderView(
                 community=community.name,
-                pickup_point=community.pickup_point,
+                point=point_of(community),
                 number=gb.number or 0,
                 name=item.name,
                 unit=item.unit,
                 quantity=order.quantity,
-                amount=order.quantity * order.unit_price,
+                amount=order.delivered * order.unit_price,
                 state=order.state,
                 group_buy_state=gb.state,
                 deadline=gb.deadline or now,
@@ -426,6 +438,7 @@ async def my_orders(session: AsyncSession, user_id: int, now: datetime) -> list[
                 min_members=gb.min_members,
                 code=active_code if order.state in _CURRENT else None,
                 timezone=community.timezone,
+                short=order.short_quantity,
             )
         )
     return views

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import Table, bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.sql import upsert
@@ -31,16 +31,26 @@ class Kind(StrEnum):
     BROADCAST = "broadcast"  # group: an admin's news
     BROADCAST_REPORT = "broadcast_report"  # private, to the admin: sent / failed
     ADMIN_ALERT = "admin_alert"  # private, to each admin: Telegram refused a message (400)
+    NUDGE = "nudge"  # group: items still short of their minimum near the deadline
+    SHORT = "short"  # private: part of your order did not arrive (/short); nothing is owed for it
+    PAYOUT = "payout"  # private, to the leader: the platform paid out commission (/settle)
+    DECISION = "decision"  # private, to the resident: an admin decided a cancellation or return
+    AFTER_SALE = "after_sale"  # private, to each admin: a cancellation or return to decide
 
 
 # Lower goes first. Codes and arrival news before posts; broadcasts last.
 PRIORITY: dict[Kind, int] = {
     Kind.CLOSED: 10,
     Kind.READY: 10,
+    Kind.SHORT: 10,
     Kind.CLOSED_GROUP: 20,
     Kind.DROP_POST: 20,
     Kind.UNREACHABLE: 25,
+    Kind.NUDGE: 25,
     Kind.BROADCAST_REPORT: 30,
+    Kind.PAYOUT: 30,
+    Kind.DECISION: 30,
+    Kind.AFTER_SALE: 30,
     Kind.ADMIN_ALERT: 30,
     Kind.REMINDER: 40,
     Kind.BROADCAST: 60,
@@ -142,7 +152,9 @@ async def release_for_user(session: AsyncSession, user_id: int, now: datetime) -
 
 
 @housekeeping
-async def claim_siblings(session: AsyncSession, item: OutboxItem) -> list[OutboxItem]:
+async def claim_siblings(
+    session: AsyncSession, item: OutboxItem, owner: str, now: datetime
+) -> list[OutboxItem]:
     """Claim the other due rows of a coalesced kind for the same chat: they go out as one."""
     ids = (
         await session.scalars(
@@ -157,17 +169,19 @@ async def claim_siblings(session: AsyncSession, item: OutboxItem) -> list[Outbox
             .with_for_update(skip_locked=True)
         )
     ).all()
-    return await _claim(session, list(ids))
+    return await _claim(session, list(ids), owner, now)
 
 
-async def _claim(session: AsyncSession, ids: list[int]) -> list[OutboxItem]:
+async def _claim(
+    session: AsyncSession, ids: list[int], owner: str, now: datetime
+) -> list[OutboxItem]:
     if not ids:
         return []
     rows = (
         await session.scalars(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(ids), OutboxMessage.state == OutboxState.PENDING)
-            .values(state=OutboxState.SENDING)
+            .values(state=OutboxState.SENDING, claimed_by=owner, claimed_at=now)
             .returning(OutboxMessage)
             .execution_options(synchronize_session=False)
         )
@@ -208,7 +222,9 @@ def _item(row: OutboxMessage) -> OutboxItem:
 
 
 @housekeeping
-async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[OutboxItem]:
+async def claim_due(
+    session: AsyncSession, now: datetime, limit: int, owner: str
+) -> list[OutboxItem]:
     """Claim up to `limit` due rows, most urgent first: they are the caller's to send now."""
     ids = (
         await session.scalars(
@@ -222,20 +238,44 @@ async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[Ou
             .with_for_update(skip_locked=True)
         )
     ).all()
-    return await _claim(session, list(ids))
+    return await _claim(session, list(ids), owner, now)
 
 
 @housekeeping
-async def release_claims(session: AsyncSession) -> int:
-    """At start: rows a stopped or killed sender had claimed go back to the queue (some may
-    have reached Telegram: at most the sender's concurrency is sent twice)."""
+async def release_claims(
+    session: AsyncSession, now: datetime, stale_after: timedelta | None = None
+) -> int:
+    """Claimed rows go back to the queue: all of them (`stale_after` None: the only sender,
+    starting), or those claimed longer ago than `stale_after` (a sender that died, when several
+    instances share the outbox). Some may have reached Telegram: at most a sender's concurrency
+    is sent twice."""
+    query = update(OutboxMessage).where(OutboxMessage.state == OutboxState.SENDING)
+    if stale_after is not None:
+        query = query.where(
+            or_(OutboxMessage.claimed_at.is_(None), OutboxMessage.claimed_at < now - stale_after)
+        )
     result = await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.state == OutboxState.SENDING)
-        .values(state=OutboxState.PENDING)
-        .execution_options(synchronize_session=False)
+        query.values(state=OutboxState.PENDING, claimed_by=None, claimed_at=None).execution_options(
+            synchronize_session=False
+        )
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+@housekeeping
+async def renew_claim(session: AsyncSession, item_id: int, owner: str, now: datetime) -> bool:
+    """Just before sending: is the row still ours? (Renewing keeps others from taking it.)"""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == item_id,
+            OutboxMessage.state == OutboxState.SENDING,
+            OutboxMessage.claimed_by == owner,
+        )
+        .values(claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
 
 
 @read_only
@@ -261,18 +301,23 @@ def _recipient_of(user: User | None, community: Community | None) -> Recipient:
     )
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """Rows Telegram accepted as one message (or several parts), and what it showed."""
+
+    items: Sequence[OutboxItem]
+    message_ids: list[int]
+    drawing: str  # a digest of the text and buttons sent
+
+
 @housekeeping
-async def mark_sent(
-    session: AsyncSession,
-    deliveries: Sequence[tuple[Sequence[OutboxItem], list[int]]],
-    now: datetime,
-) -> None:
-    """Record what Telegram accepted: each delivery is its rows and the message ids they got."""
+async def mark_sent(session: AsyncSession, deliveries: Sequence[Delivery], now: datetime) -> None:
+    """Record what Telegram accepted."""
     table = cast(Table, OutboxMessage.__table__)
     rows = [
-        {"b_id": item.id, "b_message_ids": message_ids}
-        for items, message_ids in deliveries
-        for item in items
+        {"b_id": item.id, "b_message_ids": delivery.message_ids}
+        for delivery in deliveries
+        for item in delivery.items
     ]
     if rows:
         await session.execute(
@@ -286,14 +331,19 @@ async def mark_sent(
             ),
             rows,
         )
-    for items, message_ids in deliveries:
-        for item in items:
+    for delivery in deliveries:
+        for item in delivery.items:
             if item.kind is Kind.DROP_POST:
-                # The live post is edited later (results, progress): remember where it is.
+                # The live post is edited later (progress, outcome): remember where it is and
+                # what it shows.
                 await session.execute(
                     update(DropPost)
                     .where(DropPost.id == item.payload["post_id"])
-                    .values(message_ids=message_ids)
+                    .values(
+                        message_ids=delivery.message_ids,
+                        render_hash=delivery.drawing,
+                        edited_at=now,
+                    )
                     .execution_options(synchronize_session=False)
                 )
 

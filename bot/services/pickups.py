@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import outbox
-from bot.services.communities import CommunityRef
+from bot.services import books, outbox
+from bot.services.communities import CommunityRef, point_of
 from bot.services.errors import (
     CodeMalformed,
     CodeOtherCommunity,
@@ -32,8 +32,9 @@ from bot.services.errors import (
     UndoTooLate,
 )
 from bot.services.people import Actor, UserRef
+from bot.services.points import PickupPoint
 from bot.services.uow import read_only, unit_of_work
-from bot.services.views import group_buys_with_items, orders_with_items
+from bot.services.views import delivered, group_buys_with_items, orders_with_items
 from models import (
     CodeState,
     Community,
@@ -89,9 +90,10 @@ class SummaryItem:
     number: int
     name: str
     unit: str | None
-    quantity: int
+    quantity: int  # to hand over: what arrived (or is expected), shortages taken off
     buyers: int
     arrived: bool
+    short: int = 0  # units reported missing (/short)
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,7 @@ class Unpicked:
 class CodeView:
     code: str
     community: str
-    pickup_point: str | None
+    point: PickupPoint
     pickup_date: date
     items: list[Line]
 
@@ -170,17 +172,17 @@ async def confirm_arrival(
             .execution_options(synchronize_session=False)
         )
     ).all()
-    totals = dict(
+    totals: dict[int, int] = dict(
         (
             await session.execute(
-                select(Order.group_buy_id, func.sum(Order.quantity))
+                select(Order.group_buy_id, func.sum(delivered(Order)))
                 .where(Order.group_buy_id.in_(ids), Order.state == OrderState.READY)
                 .group_by(Order.group_buy_id)
             )
         ).all()
     )
     code_ids = sorted({code for code in arrived_codes if code is not None})
-    notices = await _ready_notices(session, community, code_ids, outbox.Kind.READY)
+    notices = await ready_notices(session, community, code_ids, outbox.Kind.READY)
     await outbox.enqueue(session, notices, now)
     return Arrival(
         items=[
@@ -208,7 +210,7 @@ async def _ready_lines(
     return by_code
 
 
-async def _ready_notices(
+async def ready_notices(
     session: AsyncSession,
     community: CommunityRef,
     code_ids: Sequence[int],
@@ -227,11 +229,11 @@ async def _ready_notices(
             continue
         payload: dict[str, Any] = {
             "community": community.name,
-            "pickup_point": community.pickup_point,
+            "point": community.point.as_payload(),
             "code": code.code,
             "pickup_date": code.pickup_date.isoformat(),
             "items": [
-                {"number": gb.number, "name": item.name, "unit": item.unit, "quantity": o.quantity}
+                {"number": gb.number, "name": item.name, "unit": item.unit, "quantity": o.delivered}
                 for o, gb, item in items
             ],
         }
@@ -280,7 +282,7 @@ async def _code_lines(
         )
     ).all()
     return [
-        (o, Line(number or 0, name, unit, o.quantity, o.state)) for o, number, name, unit in rows
+        (o, Line(number or 0, name, unit, o.delivered, o.state)) for o, number, name, unit in rows
     ]
 
 
@@ -316,6 +318,7 @@ async def hand_over(
     )
     if not waiting:
         code.state, code.used_at = CodeState.USED, now
+    await books.credit_pickup(session, code.community_id, [o.id for o, _ in ready], now)
     resident = await session.get(User, code.user_id)
     community = await session.get(Community, code.community_id)
     assert resident is not None
@@ -362,13 +365,14 @@ async def undo_handover(
         .values(state=OrderState.READY, picked_up_at=None, handover_id=None, updated_at=now)
         .execution_options(synchronize_session=False)
     )
+    await books.reverse(session, [o.id for o, _, _, _ in handed], "undo", now)
     handover.undone_at = now
     code.state, code.used_at = CodeState.ACTIVE, None
     resident = await session.get(User, code.user_id)
     assert resident is not None
     return UndoResult(
         resident=_name(resident),
-        items=[Line(number or 0, name, unit, o.quantity) for o, number, name, unit in handed],
+        items=[Line(number or 0, name, unit, o.delivered) for o, number, name, unit in handed],
     )
 
 
@@ -386,7 +390,7 @@ async def unpicked(session: AsyncSession, actor: Actor, community: CommunityRef)
     ).all()
     people: dict[int, Unpicked] = {}
     for order, gb, item, user in rows:
-        line = Line(gb.number or 0, item.name, item.unit, order.quantity)
+        line = Line(gb.number or 0, item.name, item.unit, order.delivered)
         if user.id not in people:
             people[user.id] = Unpicked(_name(user), user.id, [], gb.arrived_at or order.updated_at)
         people[user.id].items.append(line)
@@ -409,7 +413,7 @@ async def remind(
         )
     ).all()
     hour = now.strftime("%Y%m%d%H")
-    notices = await _ready_notices(
+    notices = await ready_notices(
         session, community, [c for c in code_ids if c is not None], outbox.Kind.REMINDER, hour
     )
     queued = await outbox.enqueue(session, notices, now)
@@ -440,7 +444,7 @@ async def summary(
                 GroupBuy.community_id == community.id,
                 GroupBuy.pickup_date == day,
                 GroupBuy.state.in_(closed_states),
-                Order.state.in_(_DELIVERED),
+                Order.state.in_([*_DELIVERED, OrderState.SHORT]),
             )
             .order_by(GroupBuy.number, User.first_name, User.id)
         )
@@ -455,12 +459,14 @@ async def summary(
             number=gb.number or 0,
             name=item.name,
             unit=item.unit,
-            quantity=(known.quantity if known else 0) + order.quantity,
-            buyers=(known.buyers if known else 0) + 1,
+            quantity=(known.quantity if known else 0) + order.delivered,
+            buyers=(known.buyers if known else 0) + (1 if order.delivered else 0),
             arrived=gb.state is GroupBuyState.ARRIVED,
+            short=(known.short if known else 0) + order.short_quantity,
         )
-        line = Line(gb.number or 0, item.name, item.unit, order.quantity, order.state)
-        residents.setdefault(user.id, (_name(user), []))[1].append(line)
+        if order.delivered:
+            line = Line(gb.number or 0, item.name, item.unit, order.delivered, order.state)
+            residents.setdefault(user.id, (_name(user), []))[1].append(line)
     ordered = sorted(residents.values(), key=lambda entry: entry[0].casefold())
     return Summary(community.name, day, list(items.values()), ordered)
 
@@ -487,9 +493,9 @@ async def active_codes(session: AsyncSession, user_id: int) -> list[CodeView]:
     for code, community, order, gb, item in rows:
         if code.id not in views:
             views[code.id] = CodeView(
-                code.code, community.name, community.pickup_point, code.pickup_date, []
+                code.code, community.name, point_of(community), code.pickup_date, []
             )
         views[code.id].items.append(
-            Line(gb.number or 0, item.name, item.unit, order.quantity, order.state)
+            Line(gb.number or 0, item.name, item.unit, order.delivered, order.state)
         )
     return list(views.values())

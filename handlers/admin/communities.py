@@ -19,6 +19,7 @@ from bot.services import communities
 from bot.services.communities import CommunityRef, require_community
 from bot.services.errors import UserUnknown
 from bot.services.people import Actor, Profile
+from handlers import texts
 from handlers.parsing import BadUsage, need_group, need_private, positive_int, words
 from handlers.replies import answer
 
@@ -41,6 +42,7 @@ async def register(
         settings.default_language,
         settings.timezone,
         now,
+        round(settings.commission_rate * 100),
     )
     if done.created:
         text = _(
@@ -106,7 +108,8 @@ async def list_communities(
     for row in rows:
         leader = esc(row.leader_name) if row.leader_name else _("no leader yet")
         lines.append(
-            _(
+            f"{row.community.id}. "  # the id /settle and other admin commands take
+            + _(
                 "<b>{name}</b> — leader: {leader}; open items: {open}; orders today: {orders}"
             ).format(
                 name=esc(row.community.name),
@@ -115,6 +118,10 @@ async def list_communities(
                 orders=row.orders_today,
             )
         )
+        place = row.community.point
+        where = texts.point(place) if place.is_set else _("pickup point not set (/setpoint)")
+        route = _(" · route {route}").format(route=esc(place.route)) if place.route else ""
+        lines.append(f"    📍 {where}{route}")
     await answer(message, "\n".join(lines))
 
 

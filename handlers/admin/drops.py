@@ -54,6 +54,8 @@ async def publish(
         )
     publication = await drops.publish(session, actor, drop_id, at, now)
     timekeeper.arm(publication.due_times)
+    if publication.post_at is None:
+        await timekeeper.arm_nudges()
     sender.wake()
     count = publication.communities
     if publication.post_at is None:

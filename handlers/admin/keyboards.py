@@ -22,3 +22,27 @@ def stop_broadcast(broadcast_id: int) -> InlineKeyboardMarkup:
             ]
         ]
     )
+
+
+class Decide(CallbackData, prefix="as"):
+    """Approve or reject an after-sale request: "as:<request_id>:<1|0>"."""
+
+    request_id: int
+    approve: bool
+
+
+def decide_buttons(request_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=_("✅ Approve"),
+                    callback_data=Decide(request_id=request_id, approve=True).pack(),
+                ),
+                InlineKeyboardButton(
+                    text=_("❌ Reject"),
+                    callback_data=Decide(request_id=request_id, approve=False).pack(),
+                ),
+            ]
+        ]
+    )

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.formatting import esc
+from bot.services import referrals
 from bot.services.communities import CommunityRef
 from bot.services.people import Actor
 from handlers.common.help import help_text
@@ -43,6 +44,11 @@ async def start(
     greeting = _("👋 Hello, {name}! I can now write to you privately.").format(
         name=esc(message.from_user.first_name)
     )
+    referrer = _referrer(command.args)
+    if referrer is not None:
+        brought_by = await referrals.record_referral(session, message.from_user.id, referrer)
+        if brought_by is not None:
+            greeting += "\n" + _("🤝 Welcome! {name} invited you.").format(name=esc(brought_by))
     if released:
         greeting += "\n" + ngettext(
             "📬 Sending you {count} message that was waiting.",
@@ -54,6 +60,14 @@ async def start(
         await orders.show_codes(message, bot, session)
     elif command.args == "mine":
         await orders.show_orders(message, bot, session, now, settings)
+
+
+def _referrer(payload: str | None) -> int | None:
+    """The inviter's id from an /invite link's payload ("ref-12345")."""
+    if not payload or not payload.startswith("ref-"):
+        return None
+    digits = payload.removeprefix("ref-")
+    return int(digits) if digits.isdigit() and len(digits) <= 15 else None
 
 
 def router() -> Router:

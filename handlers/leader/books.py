@@ -16,6 +16,7 @@ from bot.formatting import day, esc, item_label, local_time, quantity
 from bot.services import pickups
 from bot.services.communities import CommunityRef
 from bot.services.people import Actor
+from handlers import csv_files
 from handlers.leader.scope import led_community
 from handlers.parsing import BadUsage, iso_date, words
 from handlers.replies import answer_privately
@@ -52,6 +53,11 @@ async def summary(
                 buyers=item.buyers,
             )
             + (" 📦" if item.arrived else "")
+            + (
+                " " + _("({short} short)").format(short=quantity(item.short, item.unit))
+                if item.short
+                else ""
+            )
         )
     out += ["", _("<b>By resident</b>")]
     for resident, lines in picking.residents:
@@ -61,7 +67,7 @@ async def summary(
             for line in lines
         )
         out.append(f"• {esc(resident)}: {handed}")
-    await answer_privately(message, bot, "\n".join(out), "start")
+    await answer_privately(message, bot, "\n".join(out), "start", [csv_files.picking_list(picking)])
 
 
 async def unpicked(

@@ -10,36 +10,13 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.delivery.live_posts import PostRefresher
 from bot.delivery.sender import OutboxSender
-from bot.formatting import esc, item_label, progress
-from bot.services import closing, communities
+from bot.formatting import item_label, progress
+from bot.services import closing
 from bot.services.communities import CommunityRef, require_community
 from bot.services.people import Actor
-from handlers.leader.scope import led_community
 from handlers.parsing import BadUsage, need_group, positive_int, words
-
-
-async def set_point(
-    message: Message,
-    command: CommandObject,
-    session: AsyncSession,
-    actor: Actor,
-    community: CommunityRef | None,
-    leads: tuple[CommunityRef, ...],
-) -> None:
-    where = led_community(message, actor, community, leads)
-    text = (command.args or "").strip()
-    if not text:
-        raise BadUsage(
-            _("/setpoint address, opening hours, phone"),
-            _("Write where and when residents collect their goods."),
-        )
-    await communities.set_pickup_point(session, actor, where, text)
-    await message.reply(
-        _("📍 Pickup point of <b>{community}</b>:\n{point}").format(
-            community=esc(where.name), point=esc(text[: communities.MAX_PICKUP_POINT])
-        )
-    )
 
 
 async def close_item(
@@ -50,6 +27,7 @@ async def close_item(
     actor: Actor,
     community: CommunityRef | None,
     sender: OutboxSender,
+    posts: PostRefresher,
 ) -> None:
     need_group(message, "close")
     where = require_community(community)
@@ -59,6 +37,7 @@ async def close_item(
         raise BadUsage("/close n", _("Give the number of the open item to close now."))
     closed = await closing.close_now(session, actor, where, number, now)
     sender.wake()
+    posts.touch([closed.post_id])
     outcome = _("formed ✅") if closed.formed else _("did not form ❌")
     await message.reply(
         _("⏹ Closed {item}: {outcome} ({progress}).").format(
@@ -72,6 +51,5 @@ async def close_item(
 def router() -> Router:
     """A fresh router (a router can belong to only one dispatcher)."""
     router = Router(name=__name__)
-    router.message.register(set_point, Command("setpoint"))
     router.message.register(close_item, Command("close"))
     return router

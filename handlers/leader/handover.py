@@ -52,7 +52,7 @@ async def arrived(
         "📦 Arrived: {goods}.\nTelling {count} residents privately that it is ready.",
         arrival.residents,
     ).format(goods=goods, count=arrival.residents)
-    if not where.pickup_point:
+    if not where.point.is_set:
         text += "\n" + _("Tip: set the pickup point with /setpoint so they know where to go.")
     await message.reply(text)
 

@@ -11,8 +11,12 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.services import joins
+from bot.delivery.live_posts import PostRefresher
+from bot.delivery.sender import OutboxSender
+from bot.formatting import item_label
+from bot.services import after_sale, joins
 from bot.services.communities import CommunityRef, require_community
+from bot.services.errors import ItemClosed
 from bot.services.people import UserRef
 from handlers import texts
 from handlers.keyboards import JoinButton, start_keyboard
@@ -28,6 +32,7 @@ async def join_command(
     now: datetime,
     user: UserRef,
     community: CommunityRef | None,
+    posts: PostRefresher,
 ) -> None:
     need_group(message, "join")
     where = require_community(community)
@@ -40,6 +45,7 @@ async def join_command(
             _("Give the item number and, if you want more than one, a whole quantity ≥ 1."),
         )
     result = await joins.join(session, where.id, user.id, now, number=number, quantity=quantity)
+    posts.touch([result.post_id])
     markup = None
     text = texts.join_reply(result, where.tz, now)
     if not user.started:
@@ -56,11 +62,13 @@ async def join_button(
     now: datetime,
     user: UserRef,
     community: CommunityRef | None,
+    posts: PostRefresher,
 ) -> None:
     where = require_community(community)
     result = await joins.join(
         session, where.id, user.id, now, group_buy_id=callback_data.group_buy_id
     )
+    posts.touch([result.post_id])
     text = texts.join_toast(result, now)
     if not user.started:
         text += " " + _("Start me privately to get your pickup code.")
@@ -74,6 +82,9 @@ async def cancel_command(
     now: datetime,
     user: UserRef,
     community: CommunityRef | None,
+    posts: PostRefresher,
+    settings: Settings,
+    sender: OutboxSender,
 ) -> None:
     need_group(message, "cancel")
     where = require_community(community)
@@ -81,7 +92,24 @@ async def cancel_command(
     number = positive_int(args[0]) if len(args) == 1 else None
     if number is None:
         raise BadUsage("/cancel n", _("Give the number of the item to leave."))
-    result = await joins.cancel(session, where.id, user.id, number, now)
+    try:
+        result = await joins.cancel(session, where.id, user.id, number, now)
+    except ItemClosed as closed:
+        if closed.state not in ("formed", "arrived"):
+            raise
+        # Formed: leaving now needs an admin's approval (until the goods ship).
+        asked = await after_sale.request_cancel(
+            session, where, user.id, number, settings.admin_ids, now
+        )
+        sender.wake()
+        await message.reply(
+            _(
+                "📨 {item} has formed, so leaving it needs the platform's approval. "
+                "I asked the admins; you will hear from me privately."
+            ).format(item=item_label(asked.number, asked.name))
+        )
+        return
+    posts.touch([result.post_id])
     await message.reply(texts.cancel_reply(result, where.tz, now))
 
 

@@ -85,3 +85,16 @@ class Story:
                 (m for m in self.tg.sent(where) if m.message_id > before and m.buttons), None
             )
         )
+
+    async def buy_and_pick_up(self, user: FakeUser, drop: str, *joins: str) -> None:
+        """Post `drop` (a short deadline), `user` sends each of `joins` ("/join 1 2"), the items
+        close, the leader confirms arrival and hands the goods over against the user's code."""
+        await self.post(drop)
+        for join in joins:
+            await self.ask(user, join, "No.")
+        coded = await self.tg.wait_message(user, "Your pickup code", timeout=10)
+        code = re.search(r"\b\d{7}\b", coded.text)
+        assert code, coded.text
+        await self.tg.wait_message(self.group, "Closed")
+        await self.ask(self.leader, "/arrived", "Arrived")
+        await self.privately(self.leader, f"/pickup {code.group()}", user.first_name)

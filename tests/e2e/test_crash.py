@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import signal
 import sys
-from pathlib import Path
 
 from tests.e2e.story import Story
-from tests.fakegram import TOKEN, FakeTelegram, Limits
+from tests.fakegram import FakeTelegram, Limits
+from tests.instances import bot_env
 
 BUYERS = 150
 SPEED = 2  # Telegram's limits, twice as fast: 150 codes take a few seconds
@@ -48,18 +47,7 @@ async def test_a_killed_bot_delivers_every_code_after_restart(database_url: str)
     for buyer in buyers:
         buyer.started = True  # they opened the bot long ago
         story.group.members.add(buyer.id)
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(Path.cwd()),
-        "BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_URL": telegram.url,
-        "DATABASE_URL": database_url,
-        "ADMIN_IDS": str(story.admin.id),
-        "DEFAULT_LANGUAGE": "en",
-        "SEND_RATE_GLOBAL": str(30 * SPEED),
-        "SEND_RATE_CHAT": str(1 * SPEED),
-        "SEND_RATE_GROUP": str(20 * SPEED),
-    }
+    env = bot_env(telegram, database_url, story.admin.id, SPEED)
     bot = await start_bot(env, telegram)
     try:
         await story.open_community()

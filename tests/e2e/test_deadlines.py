@@ -80,7 +80,7 @@ async def test_a_restarted_bot_wakes_at_future_deadlines_and_scheduled_posts(sto
     await runner.start()
     try:
         bread = await tg.wait_message(story.group, "Bread", timeout=6)
-        assert bread.buttons
+        assert bread.buttons, bread.text
         closed = await tg.wait_message(story.group, "Closed", timeout=6)
         assert "Eggs formed" in closed.text
     finally:

@@ -82,7 +82,7 @@ async def test_malformed_leader_commands(open_drop: Story) -> None:
     await story.start(leader)
     await story.ask(leader, "/close", "Usage: /close n")
     await story.ask(leader, "/close 9", "no item #9")
-    await story.ask(leader, "/setpoint", "Usage")
+    await story.ask(leader, "/setpoint", "one question at a time")
     await story.ask(leader, "/arrived x", "Usage: /arrived")
     await story.ask(leader, "/arrived", "no formed items")
     await story.ask(leader, "/arrived 1", "still open")

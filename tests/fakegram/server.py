@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from tests.fakegram.html import EntityParseError, parse_html, utf16_len
@@ -198,6 +199,8 @@ class Message:
     deleted: bool = False
     document: tuple[str, bytes] | None = None
     caption: str | None = None
+    photo: str | None = None  # the file id of a photo message
+    media_group_id: str | None = None
 
     @property
     def from_bot(self) -> bool:
@@ -231,10 +234,25 @@ class Message:
             }
             if self.caption:
                 data["caption"] = self.caption
+        elif self.photo is not None:
+            data["photo"] = [  # sizes, smallest first, as Telegram sends them
+                {
+                    "file_id": f"{self.photo}-s",
+                    "file_unique_id": f"{self.photo}-s",
+                    "width": 90,
+                    "height": 90,
+                },
+                {"file_id": self.photo, "file_unique_id": self.photo, "width": 1280, "height": 960},
+            ]
+            if self.caption:
+                data["caption"] = self.caption
+            if self.media_group_id:
+                data["media_group_id"] = self.media_group_id
         else:
             data["text"] = self.text
         if self.entities:
-            data["entities" if self.document is None else "caption_entities"] = self.entities
+            plain = self.document is None and self.photo is None
+            data["entities" if plain else "caption_entities"] = self.entities
         if self.reply_markup:
             data["reply_markup"] = self.reply_markup
         if self.edits:
@@ -284,6 +302,7 @@ class FakeTelegram:
         self.polls = 0  # getUpdates calls so far
         self._replays: list[dict[str, Any]] = []
         self.callbacks: dict[str, CallbackQuery] = {}
+        self.files: set[str] = set()  # file ids users sent (the bot may send them on)
         self.requests: list[Request] = []
         self.faults: list[Fault] = []
         self.commands: dict[str, list[dict[str, str]]] = {}
@@ -297,6 +316,14 @@ class FakeTelegram:
         self._runner: web.AppRunner | None = None
         self._closing = False
         self.url = ""
+        # Webhook mode: where updates are posted (several targets: a load balancer's spread).
+        self.webhook_url: str | None = None
+        self.webhook_secret: str | None = None
+        self.webhook_targets: list[str] = []
+        self.delivered: set[int] = set()  # update ids a webhook answered 200 for
+        self.webhook_posts = 0
+        self._webhook_queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._webhook_tasks: list[asyncio.Task[None]] = []
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -315,6 +342,9 @@ class FakeTelegram:
         return self.url
 
     async def stop(self) -> None:
+        for task in self._webhook_tasks:
+            task.cancel()
+        await asyncio.gather(*self._webhook_tasks, return_exceptions=True)
         self._closing = True  # long polls return at once instead of holding the shutdown
         async with self._changed:
             self._changed.notify_all()
@@ -402,6 +432,32 @@ class FakeTelegram:
             reply_markup=None,
             date=int(time.time()),
             reply_to=reply_to,
+        )
+        self.history.setdefault(target.id, []).append(message)
+        await self._push({"message": message.as_dict()})
+        return message
+
+    async def send_photo(
+        self, user: FakeUser, chat: FakeChat | FakeUser, caption: str | None = None
+    ) -> Message:
+        """`user` sends a photo (a new file id) in `chat`."""
+        target = self.chats[chat.id]
+        if target.type == "private":
+            user.started = True
+        message_id = self._next_message_id(target.id)
+        file_id = f"photo-{target.id}-{message_id}"
+        self.files.add(file_id)
+        message = Message(
+            chat=target,
+            message_id=message_id,
+            sender=user,
+            text=caption or "",
+            html=None,
+            entities=[],
+            reply_markup=None,
+            date=int(time.time()),
+            photo=file_id,
+            caption=caption,
         )
         self.history.setdefault(target.id, []).append(message)
         await self._push({"message": message.as_dict()})
@@ -515,7 +571,10 @@ class FakeTelegram:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             last = self.requests[-1].at if self.requests else 0.0
-            fetched = not self.updates or self.confirmed >= self.updates[-1]["update_id"]
+            if self.webhook_url:
+                fetched = all(u["update_id"] in self.delivered for u in self.updates)
+            else:
+                fetched = not self.updates or self.confirmed >= self.updates[-1]["update_id"]
             if fetched and time.monotonic() - last >= quiet:
                 return
             await asyncio.sleep(quiet / 3)
@@ -600,6 +659,10 @@ class FakeTelegram:
                 params[key] = (value.filename, value.file.read())
             else:
                 params[key] = form_value(str(value))
+        # Uploads go as their own form fields, named by an "attach://<field>" value (Bot API).
+        for key, value in list(params.items()):
+            if isinstance(value, str) and value.startswith("attach://"):
+                params[key] = params.get(value.removeprefix("attach://"), value)
         return params
 
     def _check_rate(self, chat_id: int | None) -> None:
@@ -634,6 +697,10 @@ class FakeTelegram:
         return {**self.bot.as_dict(), "can_join_groups": True, "can_read_all_group_messages": False}
 
     async def _m_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        if self.webhook_url:
+            raise TelegramError(
+                409, "Conflict: can't use getUpdates method while webhook is active"
+            )
         self.polls += 1
         async with self._changed:
             self._changed.notify_all()
@@ -657,7 +724,49 @@ class FakeTelegram:
                         await self._changed.wait()
 
     async def _m_deleteWebhook(self, params: dict[str, Any]) -> bool:
+        self.webhook_url = self.webhook_secret = None
         return True
+
+    async def _m_setWebhook(self, params: dict[str, Any]) -> bool:
+        url = params.get("url") or ""
+        if not re.match(r"^https?://", url):
+            raise TelegramError(400, "Bad Request: bad webhook: an HTTPS URL must be provided")
+        self.webhook_url, self.webhook_secret = url, params.get("secret_token")
+        if not self._webhook_tasks:
+            # Telegram keeps up to 40 connections open to a webhook.
+            self._webhook_tasks = [asyncio.create_task(self._deliver_webhooks()) for _ in range(40)]
+            for update in self.updates:  # what polling had not confirmed goes by webhook now
+                if update["update_id"] > self.confirmed:
+                    self._webhook_queue.put_nowait(update)
+        return True
+
+    def balance(self, *targets: str) -> None:
+        """Post webhook updates to these URLs in turn (a load balancer before instances)."""
+        self.webhook_targets = list(targets)
+
+    async def _deliver_webhooks(self) -> None:
+        """Post each update until some target answers 200; retry (elsewhere) otherwise."""
+        turn = itertools.count()
+        async with aiohttp.ClientSession() as http:
+            while True:
+                update = await self._webhook_queue.get()
+                targets = self.webhook_targets or [self.webhook_url or ""]
+                target = targets[next(turn) % len(targets)]
+                headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook_secret or ""}
+                self.webhook_posts += 1
+                try:
+                    async with asyncio.timeout(10):
+                        async with http.post(target, json=update, headers=headers) as response:
+                            ok = response.status == 200
+                except (aiohttp.ClientError, TimeoutError):
+                    ok = False
+                if ok:
+                    self.delivered.add(update["update_id"])
+                    async with self._changed:
+                        self._changed.notify_all()
+                else:
+                    await asyncio.sleep(0.2)
+                    self._webhook_queue.put_nowait(update)
 
     async def _m_setMyCommands(self, params: dict[str, Any]) -> bool:
         commands = params.get("commands")
@@ -723,6 +832,37 @@ class FakeTelegram:
         )
         self.history.setdefault(chat.id, []).append(message)
         return message.as_dict()
+
+    async def _m_sendMediaGroup(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Photos by file id only (what the bot forwards from residents)."""
+        chat = self._writable_chat(params)
+        media = params.get("media")
+        if not isinstance(media, list) or not 2 <= len(media) <= 10:
+            raise TelegramError(400, "Bad Request: media group must have 2-10 items")
+        group = f"mg-{chat.id}-{len(self.history.get(chat.id, []))}"
+        sent = []
+        for item in media:
+            if item.get("type") != "photo" or item.get("media") not in self.files:
+                raise TelegramError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+            caption, entities = ("", [])
+            if item.get("caption"):
+                caption, entities = self._text(item, "caption", 1024)
+            message = Message(
+                chat=chat,
+                message_id=self._next_message_id(chat.id),
+                sender=self.bot,
+                text=caption,
+                html=item.get("caption"),
+                entities=entities,
+                reply_markup=None,
+                date=int(time.time()),
+                photo=item["media"],
+                caption=caption or None,
+                media_group_id=group,
+            )
+            self.history.setdefault(chat.id, []).append(message)
+            sent.append(message.as_dict())
+        return sent
 
     async def _m_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
         message = self._own_message(params)
@@ -886,6 +1026,8 @@ class FakeTelegram:
     async def _push(self, update: dict[str, Any]) -> None:
         update = {"update_id": next(self._update_ids), **update}
         self.updates.append(update)
+        if self.webhook_url:
+            self._webhook_queue.put_nowait(update)
         async with self._changed:
             self._changed.notify_all()
 

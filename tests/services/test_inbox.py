@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -17,9 +17,20 @@ from tests.world import make_community, make_resident, publish
 async def test_an_update_is_stored_once(session: AsyncSession, now: datetime) -> None:
     assert await inbox.record(session, [(1, {"a": 1}), (2, {"b": 2})], now) == {1, 2}
     assert await inbox.record(session, [(2, {"b": 2}), (3, {"c": 3})], now) == {3}
-    assert [u for u, _ in await inbox.unhandled(session)] == [1, 2, 3]
     await inbox.mark_handled(session, [1, 3], now)
-    assert [u for u, _ in await inbox.unhandled(session)] == [2]
+    assert [u for u, _ in await inbox.claim_unhandled(session, now, timedelta(0))] == [2]
+
+
+async def test_an_unhandled_update_is_claimed_once_and_only_when_stale(
+    session: AsyncSession, now: datetime
+) -> None:
+    await inbox.record(session, [(5, {"e": 5})], now)
+    minute = timedelta(minutes=1)
+    assert await inbox.claim_unhandled(session, now + timedelta(seconds=30), minute) == []
+    assert await inbox.claim_unhandled(session, now + minute, minute) == [(5, {"e": 5})]
+    # Claiming made it young again: another instance sweeping now leaves it alone.
+    assert await inbox.claim_unhandled(session, now + minute, minute) == []
+    assert await inbox.claim_unhandled(session, now + 2 * minute, minute) == [(5, {"e": 5})]
 
 
 async def test_the_effect_and_its_mark_commit_together(
@@ -66,4 +77,4 @@ async def test_a_refusal_does_not_mark_the_update(session: AsyncSession, now: da
     finally:
         current_update.reset(token)
     assert not mark.handled
-    assert [u for u, _ in await inbox.unhandled(session)] == [8]
+    assert [u for u, _ in await inbox.claim_unhandled(session, now, timedelta(0))] == [8]

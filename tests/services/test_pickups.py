@@ -26,7 +26,7 @@ from bot.services.errors import (
 from bot.services.people import Actor
 from models import CodeState, OrderState, OutboxMessage, PickupCode
 from models import Order as OrderRow
-from tests.world import make_community, make_resident, publish
+from tests.world import code_of, make_community, make_resident, publish
 
 LEADER = Actor(50, is_admin=False)
 
@@ -42,13 +42,6 @@ async def sunny(session: AsyncSession, now: datetime) -> CommunityRef:
     await joins.join(session, community.id, 101, now, number=1)
     await closing.close_due(session, now + timedelta(hours=1))  # Tea fails: nobody joined
     return community
-
-
-async def code_of(session: AsyncSession, user_id: int) -> str:
-    code = await session.scalar(select(PickupCode.code).where(PickupCode.user_id == user_id))
-    await session.commit()
-    assert code is not None
-    return code
 
 
 async def test_summary_totals_items_and_lists_each_resident(

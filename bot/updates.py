@@ -1,0 +1,142 @@
+"""Handling stored updates: concurrently, each under its inbox mark, one person's in order.
+
+Polling (bot/polling.py) and the webhook (bot/webhook.py) both store an update in the inbox
+before Telegram is told it arrived, then hand it here. Updates are handled side by side, but one
+person's updates in one chat in the order they were sent: a dialog's answers typed quickly, or
+/join then /cancel, must not overtake each other; a burst of joins is many people, so it still
+runs in parallel. Updates that changed nothing are marked handled in batches.
+
+Recovery: whatever was stored and not handled (a crash, a killed instance) is claimed and handled
+here — at start, and with several instances every `sweep` seconds, once it is older than
+`stale_after` (a claim renews its age, so two instances never take the same update).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from aiogram.types import Update
+
+from bot.services import inbox
+from bot.services.clock import utcnow
+from bot.services.uow import UpdateMark, current_update
+
+if TYPE_CHECKING:
+    from bot.app import TuanBot
+
+log = logging.getLogger(__name__)
+
+
+class UpdateRunner:
+    def __init__(
+        self,
+        app: TuanBot,
+        *,
+        concurrency: int = 200,
+        drain_seconds: float = 10.0,
+        finish_every: float = 0.5,
+    ) -> None:
+        self.app = app
+        self.drain_seconds = drain_seconds
+        self.finish_every = finish_every
+        self._slots = asyncio.Semaphore(concurrency)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._latest: dict[tuple[int, int], asyncio.Task[None]] = {}  # per (chat, user)
+        self._finished: list[int] = []  # handled without a marking transaction
+        self._finisher: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._finisher = asyncio.create_task(self._finish_marks(), name="inbox-finisher")
+
+    async def stop(self) -> None:
+        """Let the updates in flight finish (up to `drain_seconds`), then record what was done."""
+        if self._tasks:
+            log.info("finishing %d updates in flight", len(self._tasks))
+            _, pending = await asyncio.wait(self._tasks, timeout=self.drain_seconds)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        if self._finisher is not None:
+            self._finisher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._finisher
+        await self._flush_marks()
+
+    async def store(self, updates: list[Update]) -> set[int]:
+        """Put updates in the inbox; returns the ids that are new (the rest are repeats)."""
+        if not updates:
+            return set()
+        payloads = [
+            (u.update_id, u.model_dump(mode="json", exclude_none=True, by_alias=True))
+            for u in updates
+        ]
+        async with self.app.session_factory() as session:
+            return await inbox.record(session, payloads, utcnow())
+
+    async def recover(self, stale_after: timedelta = timedelta(0)) -> int:
+        """Claim and handle stored updates nobody finished (older than `stale_after`)."""
+        async with self.app.session_factory() as session:
+            stored = await inbox.claim_unhandled(session, utcnow(), stale_after)
+        if stored:
+            log.info("handling %d stored updates nobody finished", len(stored))
+        for _, payload in stored:
+            self.spawn(Update.model_validate(payload, context={"bot": self.app.bot}))
+        return len(stored)
+
+    def spawn(self, update: Update) -> None:
+        key = sequence_key(update)
+        before = self._latest.get(key) if key else None
+        task = asyncio.create_task(self._handle(update, before))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        if key:
+            self._latest[key] = task
+            task.add_done_callback(lambda done: self._forget(key, done))
+
+    def _forget(self, key: tuple[int, int], task: asyncio.Task[None]) -> None:
+        if self._latest.get(key) is task:
+            del self._latest[key]
+
+    async def _handle(self, update: Update, before: asyncio.Task[None] | None) -> None:
+        if before is not None:  # the same person's previous update in this chat goes first
+            await asyncio.wait({before})
+        async with self._slots:
+            mark = UpdateMark(update.update_id)
+            token = current_update.set(mark)
+            try:
+                await self.app.dispatcher.feed_update(self.app.bot, update)
+            except Exception:
+                log.exception("update %s failed", update.update_id)
+            finally:
+                current_update.reset(token)
+                if not mark.handled:
+                    self._finished.append(update.update_id)
+
+    async def _finish_marks(self) -> None:
+        while True:
+            await asyncio.sleep(self.finish_every)
+            await self._flush_marks()
+
+    async def _flush_marks(self) -> None:
+        if not self._finished:
+            return
+        done, self._finished = self._finished, []
+        try:
+            async with self.app.session_factory() as session:
+                await inbox.mark_handled(session, done, utcnow())
+        except Exception:
+            log.exception("could not mark updates handled; they may be handled again")
+
+
+def sequence_key(update: Update) -> tuple[int, int] | None:
+    """(chat, user) for what a person sends or presses; None for the rest."""
+    if update.message is not None and update.message.from_user is not None:
+        return update.message.chat.id, update.message.from_user.id
+    query = update.callback_query
+    if query is not None and query.message is not None:
+        return query.message.chat.id, query.from_user.id
+    return None
