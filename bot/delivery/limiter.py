@@ -220,7 +220,7 @@ class RateLimiter:
 
 
 class SharedGate(Protocol):
-    async def acquire(self, chat_id: int) -> None: ...
+    async def acquire(self, chat_id: int) -> object: ...
 
 
 class Throttle(BaseRequestMiddleware):

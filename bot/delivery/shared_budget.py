@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 from bot.delivery.limiter import CHAT_BURST, GLOBAL_BURST, GROUP_BURST
 
 # KEYS: the windows; ARGV: margin_ms, member, then (count, span_ms) per key.
-# Returns 0 when a slot was taken in every window, else how many ms to wait.
+# Returns {0, now_ms} when a slot was taken in every window, else {ms to wait, now_ms}.
 _TAKE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -30,7 +30,7 @@ for i, key in ipairs(KEYS) do
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now - span)
   if redis.call('ZCARD', key) >= count then
     local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-    return math.max(1, tonumber(oldest[2]) + span - now)
+    return {math.max(1, tonumber(oldest[2]) + span - now), now}
   end
 end
 for i, key in ipairs(KEYS) do
@@ -38,7 +38,7 @@ for i, key in ipairs(KEYS) do
   redis.call('ZADD', key, now + margin, ARGV[2])
   redis.call('PEXPIRE', key, span + margin + 1000)
 end
-return 0
+return {0, now}
 """
 
 
@@ -63,8 +63,12 @@ class SharedBudget:
         self._me = f"{os.getpid()}-{id(self)}"
         self.waits = 0  # times the shared budget made this instance wait
 
-    async def acquire(self, chat_id: int) -> None:
-        """Wait for a slot in the global window and the chat's, across every instance."""
+    async def acquire(self, chat_id: int) -> int:
+        """Wait for a slot in the global window and the chat's, across every instance.
+
+        Returns when the slot was taken, in ms on Redis's clock: the clock the windows are kept
+        on, so the only one on which "never more than N in a window" can be checked exactly.
+        """
         chat = self.group_window if chat_id < 0 else self.chat_window
         keys = [f"{self.namespace}:global", f"{self.namespace}:chat:{chat_id}"]
         args: list[int | str] = [self.margin_ms, ""]
@@ -72,9 +76,9 @@ class SharedBudget:
             args += [count, int(span * 1000)]
         while True:
             args[1] = f"{self._me}-{next(self._ids)}"
-            wait_ms = int(await self._script(keys=keys, args=args))
+            wait_ms, now_ms = (int(v) for v in await self._script(keys=keys, args=args))
             if wait_ms == 0:
-                return
+                return now_ms
             self.waits += 1
             await asyncio.sleep(wait_ms / 1000)
 
