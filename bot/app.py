@@ -15,7 +15,7 @@ from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import DisabledEventIsolation, MemoryStorage
-from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import (
     BotCommand,
     BotCommandScopeAllGroupChats,
@@ -34,6 +34,7 @@ from bot.delivery.progress import BroadcastMonitor
 from bot.delivery.sender import OutboxSender, Part
 from bot.delivery.shared_budget import SharedBudget
 from bot.i18n import Catalogs
+from bot.isolation import LeasedEventIsolation
 from bot.middlewares import setup_middlewares
 from bot.polling import InboxPolling
 from bot.services.broadcasts import Progress
@@ -142,7 +143,7 @@ class TuanBot:
         process, bot/updates.py already orders them)."""
         if self.settings.redis_url is None:
             return DisabledEventIsolation()
-        return RedisEventIsolation.from_url(self.settings.redis_url)
+        return LeasedEventIsolation.connect(self.settings.redis_url)
 
     async def _render(
         self, session: AsyncSession, items: Sequence[OutboxItem], recipient: Recipient

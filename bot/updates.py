@@ -8,7 +8,9 @@ runs in parallel. Updates that changed nothing are marked handled in batches.
 
 Recovery: whatever was stored and not handled (a crash, a killed instance) is claimed and handled
 here — at start, and with several instances every `sweep` seconds, once it is older than
-`stale_after` (a claim renews its age, so two instances never take the same update).
+`stale_after` (a claim renews its age, so two instances never take the same update). With
+several instances the runner also renews the age of the updates it holds every `heartbeat`
+seconds, so only a dead instance's updates grow stale, however long a handler waits.
 """
 
 from __future__ import annotations
@@ -39,8 +41,10 @@ class UpdateRunner:
         concurrency: int = 200,
         drain_seconds: float = 10.0,
         finish_every: float = 0.5,
+        heartbeat: float | None = None,
     ) -> None:
         self.app = app
+        self.heartbeat = heartbeat
         self.drain_seconds = drain_seconds
         self.finish_every = finish_every
         self._slots = asyncio.Semaphore(concurrency)
@@ -48,9 +52,13 @@ class UpdateRunner:
         self._latest: dict[tuple[int, int], asyncio.Task[None]] = {}  # per (chat, user)
         self._finished: list[int] = []  # handled without a marking transaction
         self._finisher: asyncio.Task[None] | None = None
+        self._in_flight: set[int] = set()  # update ids spawned and not finished
+        self._heart: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._finisher = asyncio.create_task(self._finish_marks(), name="inbox-finisher")
+        if self.heartbeat is not None:
+            self._heart = asyncio.create_task(self._beat(self.heartbeat), name="inbox-heartbeat")
 
     async def stop(self) -> None:
         """Let the updates in flight finish (up to `drain_seconds`), then record what was done."""
@@ -60,10 +68,11 @@ class UpdateRunner:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
-        if self._finisher is not None:
-            self._finisher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._finisher
+        for background in (self._finisher, self._heart):
+            if background is not None:
+                background.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await background
         await self._flush_marks()
 
     async def store(self, updates: list[Update]) -> set[int]:
@@ -93,6 +102,8 @@ class UpdateRunner:
         task = asyncio.create_task(self._handle(update, before))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        self._in_flight.add(update.update_id)
+        task.add_done_callback(lambda _: self._in_flight.discard(update.update_id))
         if key:
             self._latest[key] = task
             task.add_done_callback(lambda done: self._forget(key, done))
@@ -115,6 +126,17 @@ class UpdateRunner:
                 current_update.reset(token)
                 if not mark.handled:
                     self._finished.append(update.update_id)
+
+    async def _beat(self, every: float) -> None:
+        while True:
+            await asyncio.sleep(every)
+            if not self._in_flight:
+                continue
+            try:
+                async with self.app.session_factory() as session:
+                    await inbox.keep_claimed(session, sorted(self._in_flight), utcnow())
+            except Exception:
+                log.exception("could not renew the updates in hand")
 
     async def _finish_marks(self) -> None:
         while True:

@@ -7,8 +7,9 @@ join is never lost; stored twice, it is handled once (the inbox keys on update_i
 the database is away makes Telegram retry.
 
 Several instances serve the same bot: each sets the webhook at start (the same URL and secret,
-so that is harmless), handles what it receives, and every `sweep` seconds takes over stored
-updates nobody finished for 30 seconds (a killed instance's).
+so that is harmless), handles what it receives, renews the age of the updates in its hands every
+`HEARTBEAT` seconds, and every `sweep` seconds takes over stored updates nobody finished or
+renewed for `STALE` (a killed instance's).
 """
 
 from __future__ import annotations
@@ -33,7 +34,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-STALE = timedelta(seconds=30)  # stored, unhandled this long: its instance is gone
+HEARTBEAT = 3.0  # seconds between renewals of the updates in hand
+# Stored, unhandled and not renewed this long: its instance is gone. Three missed heartbeats, and
+# room for a few seconds of clock difference between machines.
+STALE = timedelta(seconds=10)
 
 
 class InboxRequestHandler(SimpleRequestHandler):
@@ -63,10 +67,10 @@ class InboxRequestHandler(SimpleRequestHandler):
 
 
 class WebhookServer:
-    def __init__(self, app: TuanBot, *, sweep: float = 5.0, drain_seconds: float = 10.0) -> None:
+    def __init__(self, app: TuanBot, *, sweep: float = 3.0, drain_seconds: float = 10.0) -> None:
         self.app = app
         self.sweep = sweep
-        self.runner = UpdateRunner(app, drain_seconds=drain_seconds)
+        self.runner = UpdateRunner(app, drain_seconds=drain_seconds, heartbeat=HEARTBEAT)
         self._stopping = asyncio.Event()
 
     def stop(self) -> None:

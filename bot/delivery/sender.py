@@ -21,8 +21,9 @@ group-committed, so the database is not the bottleneck at Telegram's rates.
 
 A row is claimed (`sending`, with this sender's id and the time) before it goes and marked sent
 only after Telegram accepted it. The only sender (polling) takes every claim back at start; with
-several instances (webhook mode) a claim older than 30 s is taken over by whoever looks, and a
-sender renews its claim just before sending (skipping rows another took over). So a crash
+several instances (webhook mode) each sender renews all its claims every few seconds (a
+heartbeat), a claim nobody renewed for 10 s is taken over by whoever looks, and a sender renews
+its claim just before sending (skipping rows another took over). So a crash
 (kill -9) can at most repeat the messages that were on the wire at that moment: at most
 `concurrency` (16) of them.
 """
@@ -59,8 +60,10 @@ from bot.services.outbox import OutboxItem
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(minutes=5)
-CLAIM_LEASE = timedelta(seconds=30)  # a claim this old, never renewed: its sender is gone
-TAKEOVER_EVERY = 5.0  # seconds between looks for stale claims
+# A live sender renews its claims every HEARTBEAT seconds, so a claim older than the lease means
+# its sender is gone (the lease also absorbs a few seconds of clock difference between machines).
+CLAIM_LEASE = timedelta(seconds=10)
+HEARTBEAT = 3.0  # seconds between renewing our claims and looking for stale ones
 
 
 @dataclass(frozen=True)
@@ -180,14 +183,15 @@ class OutboxSender:
                     await self._wake.wait()
 
     async def _take_over_stale_claims(self) -> None:
-        """With several instances: every few seconds, claims older than the lease (a killed
-        instance's) go back to the queue for anyone to send."""
+        """With several instances: every few seconds, renew our claims, and put claims older
+        than the lease (a killed instance's) back in the queue for anyone to send."""
         now = asyncio.get_running_loop().time()
         if self.exclusive or now < self._next_takeover:
             return
-        self._next_takeover = now + TAKEOVER_EVERY
+        self._next_takeover = now + HEARTBEAT
         try:
             async with self.session_factory() as session:
+                await outbox.renew_claims(session, self.owner, utcnow())
                 taken = await outbox.release_claims(session, utcnow(), CLAIM_LEASE)
             if taken:
                 log.info("took over %d messages a stopped instance had claimed", taken)

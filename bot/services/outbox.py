@@ -263,6 +263,19 @@ async def release_claims(
 
 
 @housekeeping
+async def renew_claims(session: AsyncSession, owner: str, now: datetime) -> int:
+    """The heartbeat of a live sender: every row it holds is still being worked on. Only a
+    claim nobody renews for the lease (its sender is gone) may be taken over."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.state == OutboxState.SENDING, OutboxMessage.claimed_by == owner)
+        .values(claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+@housekeeping
 async def renew_claim(session: AsyncSession, item_id: int, owner: str, now: datetime) -> bool:
     """Just before sending: is the row still ours? (Renewing keeps others from taking it.)"""
     result = await session.execute(

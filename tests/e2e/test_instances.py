@@ -76,8 +76,9 @@ async def test_three_instances_with_one_killed_do_everything_once(database_url: 
         instances[0].send_signal(signal.SIGKILL)  # mid-burst
         await instances[0].wait()
         telegram.balance(*(f"http://127.0.0.1:{port}/telegram/hook" for port in ports[1:]))
-        # What the dead instance had stored and not finished is taken over (after 30 s).
-        await telegram.wait_for(lambda: all(q.answered for q in queries), timeout=120)
+        # What the dead instance had stored and not finished is taken over once its leases (the
+        # stored update's and the person's lock, 10 s each) run out: well within the minute.
+        await telegram.wait_for(lambda: all(q.answered for q in queries), timeout=60)
         assert await confirmed_orders(database_url) == 0  # not closed yet
         joined = sorted(
             int(m.group(1)) for q in queries if (m := re.search(r"No\. (\d+)", q.answer_text or ""))

@@ -33,6 +33,22 @@ async def test_an_unhandled_update_is_claimed_once_and_only_when_stale(
     assert await inbox.claim_unhandled(session, now + 2 * minute, minute) == [(5, {"e": 5})]
 
 
+async def test_updates_in_hand_stay_claimed_while_their_instance_beats(
+    session: AsyncSession, now: datetime
+) -> None:
+    await inbox.record(session, [(6, {"f": 6}), (7, {"g": 7})], now)
+    stale = timedelta(seconds=10)
+    # The instance handling 6 is alive and renews it; the one that had 7 was killed.
+    await inbox.keep_claimed(session, [6], now + timedelta(seconds=8))
+    claimed = await inbox.claim_unhandled(session, now + timedelta(seconds=12), stale)
+    assert [u for u, _ in claimed] == [7]
+    # Handled updates are not renewed back to life, and a silent instance's update goes stale.
+    await inbox.mark_handled(session, [7], now + timedelta(seconds=12))
+    await inbox.keep_claimed(session, [7], now + timedelta(seconds=30))
+    claimed = await inbox.claim_unhandled(session, now + timedelta(seconds=30), stale)
+    assert [u for u, _ in claimed] == [6]
+
+
 async def test_the_effect_and_its_mark_commit_together(
     session: AsyncSession, now: datetime
 ) -> None:
