@@ -84,20 +84,17 @@ async def claim_unhandled(
 @housekeeping
 async def keep_claimed(session: AsyncSession, update_ids: Sequence[int], now: datetime) -> None:
     """The heartbeat of a live instance: the updates it is handling are not stale."""
-    for start in range(0, len(update_ids), _CHUNK):
-        await session.execute(
-            update(InboxUpdate)
-            .where(
-                InboxUpdate.update_id.in_(update_ids[start : start + _CHUNK]),
-                InboxUpdate.handled_at.is_(None),
-            )
-            .values(received_at=now)
-            .execution_options(synchronize_session=False)
-        )
+    await _set_on_unhandled(session, update_ids, received_at=now)
 
 
 @housekeeping
 async def mark_handled(session: AsyncSession, update_ids: Sequence[int], now: datetime) -> None:
+    await _set_on_unhandled(session, update_ids, handled_at=now)
+
+
+async def _set_on_unhandled(
+    session: AsyncSession, update_ids: Sequence[int], **values: datetime
+) -> None:
     for start in range(0, len(update_ids), _CHUNK):
         await session.execute(
             update(InboxUpdate)
@@ -105,7 +102,7 @@ async def mark_handled(session: AsyncSession, update_ids: Sequence[int], now: da
                 InboxUpdate.update_id.in_(update_ids[start : start + _CHUNK]),
                 InboxUpdate.handled_at.is_(None),
             )
-            .values(handled_at=now)
+            .values(**values)
             .execution_options(synchronize_session=False)
         )
 
