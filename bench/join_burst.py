@@ -174,17 +174,8 @@ class Bench:
                             },
                         )
                     ).one()
-                    (
-                        gb_id,
-                        item_id,
-                        _number,
-                        price,
-                        limit,
-                        _members,
-                        _minimum,
-                        _deadline,
-                        last_seq,
-                    ) = locked
+                    gb_id, item_id, limit = locked.id, locked.drop_item_id, locked.purchase_limit
+                    price, last_seq = locked.unit_price, locked.last_seq
                     stored = (
                         await connection.execute(
                             joins.add_to_order(dialect, limit is not None),

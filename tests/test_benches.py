@@ -1,0 +1,95 @@
+"""The benchmarks still run and still check what they count, on a small load.
+
+The figures themselves are not asserted (they belong to the benchmark's reader); what is checked
+is that each script finishes, prints its last line in the documented form, and that the counts
+that are facts rather than speeds (joins stored, messages lost or repeated) are right. The
+benchmarks import the bot's internals, so a change there can break them silently otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from tests.databases import BACKEND, TEST_DATABASE_URL, _pg_admin
+from tests.test_shared_budget import REDIS_URL, redis_or_skip
+
+ROOT = Path(__file__).resolve().parents[1]
+NUMBER = r"(\d+(?:\.\d+)?)"
+
+
+async def last_line(script: str, *args: str) -> str:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(ROOT / "bench" / script),
+        *args,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    # A guard against a hang, not a measurement: the small loads below take seconds.
+    output, _ = await asyncio.wait_for(process.communicate(), timeout=300)
+    text = output.decode()
+    assert process.returncode == 0, text[-3000:]
+    return text.strip().splitlines()[-1]
+
+
+async def test_join_burst_prints_its_figures() -> None:
+    line = await last_line("join_burst.py", "--joins", "60", "--communities", "3", "--rounds", "1")
+    found = re.fullmatch(
+        rf"join_burst: {NUMBER} joins/s end-to-end, {NUMBER} raw SQL joins/s, ratio {NUMBER}", line
+    )
+    assert found, line
+    end_to_end, raw, ratio = (float(group) for group in found.groups())
+    assert end_to_end > 0 and raw > 0
+    assert ratio == pytest.approx(end_to_end / raw, abs=0.01)
+
+
+async def test_send_rate_loses_and_repeats_nothing() -> None:
+    line = await last_line("send_rate.py", "--buyers", "60", "--communities", "3")
+    found = re.fullmatch(
+        rf"send_rate: {NUMBER} msgs/s, {NUMBER}% of limit, (\d+) 429s, (\d+) lost, "
+        rf"(\d+) duplicates",
+        line,
+    )
+    assert found, line
+    assert float(found.group(1)) > 0
+    assert (found.group(4), found.group(5)) == ("0", "0")  # lost, duplicates
+
+
+@pytest.mark.skipif(
+    BACKEND != "postgresql",
+    reason="bench/scale.py needs PostgreSQL: set TEST_DATABASE_URL=postgresql+asyncpg://…",
+)
+async def test_scale_runs_one_and_three_instances() -> None:
+    await redis_or_skip()
+    database = make_url(TEST_DATABASE_URL).set(database="tuanbot_bench_smoke")
+    try:
+        line = await last_line(
+            "scale.py",
+            "--buyers",
+            "60",
+            "--communities",
+            "3",
+            "--database",
+            database.render_as_string(hide_password=False),
+            "--redis",
+            REDIS_URL,
+        )
+    finally:
+        await _pg_admin(
+            make_url(TEST_DATABASE_URL),
+            'DROP DATABASE IF EXISTS "tuanbot_bench_smoke" WITH (FORCE)',
+        )
+    found = re.fullmatch(
+        rf"scale: 1 instance {NUMBER} joins/s, {NUMBER} msgs/s; "
+        rf"3 instances {NUMBER} joins/s, {NUMBER} msgs/s \((\d+) 429s\)",
+        line,
+    )
+    assert found, line
+    assert all(float(figure) > 0 for figure in found.groups()[:4])
