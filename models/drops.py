@@ -73,3 +73,6 @@ class DropPost(Base):
     # A digest of what the post shows now, so an unchanged post is never edited (not even after
     # a restart, or by another instance).
     render_hash: Mapped[str | None] = mapped_column(String(16))
+    # While set and in the future, one instance is editing the post: the others leave it alone,
+    # so several instances never spend a group's message budget on the same edit.
+    drawing_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -11,6 +11,10 @@ a restart or on another instance brings every post up to date.
 A post is edited only when what it would show differs from what it shows (a digest is kept in
 the database). Edits go at a priority below pickup codes and above broadcasts. A failed edit is
 tried again later; an edit Telegram refuses for good (the message was deleted) is not.
+
+Several instances share the posts: before editing, an instance claims the post in the database
+(a lease, and the gap since the post's last edit by anyone), so one group sees the edits of one
+refresher however many instances run.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -54,6 +59,7 @@ class PostRefresher:
         min_gap: float = 8.0,
         scan_every: float = 60.0,
         concurrency: int = 4,
+        lease: timedelta = timedelta(seconds=60),
     ) -> None:
         self.bot = bot
         self.session_factory = session_factory
@@ -62,6 +68,9 @@ class PostRefresher:
         self.min_gap = min_gap
         self.scan_every = scan_every
         self.concurrency = concurrency
+        # Long enough for an edit that waits its turn behind a burst of messages in the limiter;
+        # after a crash the post is drawn again once it lapses.
+        self.lease = lease
         self._due: dict[int, float] = {}  # post id -> loop time it may be redrawn
         self._last_edit: dict[int, float] = {}
         self._wake = asyncio.Event()
@@ -135,11 +144,26 @@ class PostRefresher:
             drawing = digest(parts)
             if drawing == live.render_hash:
                 return
-            self._last_edit[post_id] = loop.time()
-            for part in parts:
-                await self._edit(live.chat_id, part)
             async with self.session_factory() as session:
-                await live_posts.record_drawing(session, post_id, drawing, drawn_at)
+                claimed = await live_posts.claim_drawing(
+                    session, post_id, utcnow(), timedelta(seconds=self.min_gap), self.lease
+                )
+            if not claimed:
+                # Another instance is drawing it, or just did: look again after the gap, when
+                # what it drew will usually match and nothing is edited.
+                self._again(post_id, self.min_gap)
+                return
+            drawn = False
+            try:
+                self._last_edit[post_id] = loop.time()
+                for part in parts:
+                    await self._edit(live.chat_id, part)
+                async with self.session_factory() as session:
+                    await live_posts.record_drawing(session, post_id, drawing, drawn_at)
+                drawn = True
+            finally:
+                if not drawn:
+                    await self._release(post_id)
         except TelegramRetryAfter as error:
             self._again(post_id, error.retry_after)
         except (TelegramNetworkError, TelegramServerError) as error:
@@ -152,6 +176,14 @@ class PostRefresher:
             self._again(post_id, self.scan_every)
         finally:
             send_priority.reset(token)
+
+    async def _release(self, post_id: int) -> None:
+        try:
+            async with self.session_factory() as session:
+                await live_posts.release_drawing(session, post_id)
+        except Exception:
+            # The lease lapses by itself; the post is drawn again after it.
+            log.exception("could not release post %s", post_id)
 
     def _again(self, post_id: int, delay: float) -> None:
         at = asyncio.get_running_loop().time() + delay

@@ -5,13 +5,17 @@ left, and after the deadline the outcome. The database decides what is live, so 
 second instance finds the same posts: a post is live while one of its items is open, or while
 one closed after the post was last drawn. What was drawn is kept as a digest (`render_hash`), so
 a post whose text would not change is never edited again.
+
+With several instances, an edit is claimed first (`claim_drawing`): one instance at a time holds
+a short lease on the post, and none draws it sooner than the gap after its last edit, so the
+group's budget is spent as if one instance were editing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -101,13 +105,43 @@ async def live_post(session: AsyncSession, post_id: int) -> LivePost | None:
 
 
 @housekeeping
-async def record_drawing(
-    session: AsyncSession, post_id: int, render_hash: str, now: datetime
-) -> None:
-    """The post now shows what `render_hash` digests."""
+async def claim_drawing(
+    session: AsyncSession, post_id: int, now: datetime, gap: timedelta, lease: timedelta
+) -> bool:
+    """Whether this caller may edit the post now: nobody else holds its lease and its last edit
+    is at least `gap` ago. The lease lets a killed instance's claim lapse by itself."""
+    result = await session.execute(
+        update(DropPost)
+        .where(
+            DropPost.id == post_id,
+            or_(DropPost.drawing_until.is_(None), DropPost.drawing_until <= now),
+            or_(DropPost.edited_at.is_(None), DropPost.edited_at <= now - gap),
+        )
+        .values(drawing_until=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+@housekeeping
+async def release_drawing(session: AsyncSession, post_id: int) -> None:
+    """The edit did not happen: the post is free to be drawn again at once."""
     await session.execute(
         update(DropPost)
         .where(DropPost.id == post_id)
-        .values(render_hash=render_hash, edited_at=now)
+        .values(drawing_until=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+@housekeeping
+async def record_drawing(
+    session: AsyncSession, post_id: int, render_hash: str, now: datetime
+) -> None:
+    """The post now shows what `render_hash` digests; its lease is given back."""
+    await session.execute(
+        update(DropPost)
+        .where(DropPost.id == post_id)
+        .values(render_hash=render_hash, edited_at=now, drawing_until=None)
         .execution_options(synchronize_session=False)
     )

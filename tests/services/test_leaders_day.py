@@ -3,12 +3,14 @@ deadline nudges and which drop posts are live."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from bot.db import create_session_factory
 from bot.services import (
     closing,
     communities,
@@ -297,3 +299,33 @@ async def test_a_post_is_live_while_open_and_until_its_outcome_is_drawn(
     assert live is not None and live.message_ids == [7]
     await live_posts.record_drawing(session, post_id, "abc", now + timedelta(hours=1, seconds=5))
     assert await live_posts.live_post_ids(session) == []
+
+
+async def test_one_instance_at_a_time_draws_a_post_and_never_within_the_gap(
+    engine: AsyncEngine, session: AsyncSession, now: datetime
+) -> None:
+    await make_community(session, now, leader_id=LEADER.user_id)
+    await publish(session, "/drop deadline=+1h min=1\nEggs | 12", now)
+    post_id = await session.scalar(select(DropPost.id))
+    await session.execute(update(DropPost).values(message_ids=[7]))
+    await session.commit()
+    assert post_id is not None
+    gap, lease = timedelta(seconds=9), timedelta(seconds=60)
+    factory = create_session_factory(engine)
+
+    async def claim(at: datetime) -> bool:
+        async with factory() as own:
+            return await live_posts.claim_drawing(own, post_id, at, gap, lease)
+
+    # Three instances touched by the same burst: one of them edits.
+    assert sorted(await asyncio.gather(claim(now), claim(now), claim(now))) == [False, False, True]
+    assert not await claim(now + timedelta(seconds=30))  # the holder is still at it
+    await live_posts.record_drawing(session, post_id, "abc", now + timedelta(seconds=1))
+    assert not await claim(now + timedelta(seconds=5))  # drawn 4 s ago: within the gap
+    assert await claim(now + timedelta(seconds=10))  # past the gap
+    # That holder failed and gave the post back: it can be drawn again at once.
+    await live_posts.release_drawing(session, post_id)
+    assert await claim(now + timedelta(seconds=11))
+    # That one was killed while drawing: its lease lapses by itself.
+    assert not await claim(now + timedelta(seconds=70))
+    assert await claim(now + timedelta(seconds=71))
