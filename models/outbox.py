@@ -57,6 +57,10 @@ class Broadcast(Base):
     status_message_id: Mapped[int | None] = mapped_column(Integer)
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the status message shows (a digest) and since when: claimed before each edit, so
+    # several instances edit it as one would.
+    shown_hash: Mapped[str | None] = mapped_column(String(16))
+    shown_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class DeliveryEvent(Base):

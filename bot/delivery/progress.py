@@ -1,7 +1,9 @@
 """Keeps each running broadcast's status message current: sent / total, failures, time left.
 
 Every few seconds it edits the admin's status message when the numbers changed (an edit a few
-seconds apart stays far below Telegram's one message a second per chat). The final report is not
+seconds apart stays far below Telegram's one message a second per chat). What the message shows
+is kept on the broadcast's row and claimed before each edit, so with several instances running
+the admin still sees one edit every few seconds, not one per instance. The final report is not
 this monitor's job: it is a queued message (`Kind.BROADCAST_REPORT`), so it survives a restart.
 """
 
@@ -11,15 +13,17 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.limiter import send_priority
-from bot.delivery.sender import Part
+from bot.delivery.sender import Part, digest
 from bot.services import broadcasts, outbox
 from bot.services.broadcasts import Progress
+from bot.services.clock import utcnow
 from bot.services.outbox import Recipient
 
 log = logging.getLogger(__name__)
@@ -39,7 +43,9 @@ class BroadcastMonitor:
         self.session_factory = session_factory
         self.render = render
         self.every = every
-        self._shown: dict[int, str] = {}
+        # Across all instances, one edit per `every` at most (a little less, as their timers
+        # drift against each other and the clock).
+        self.gap = timedelta(seconds=every * 0.8)
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -68,8 +74,12 @@ class BroadcastMonitor:
                     continue  # the report takes over
                 recipient = await outbox.user_recipient(session, progress.admin_id)
                 part = await self.render(session, progress, recipient)
-                if self._shown.get(progress.broadcast_id) == part.text:
-                    continue
+                async with self.session_factory() as claiming:
+                    claimed = await broadcasts.claim_status_edit(
+                        claiming, progress.broadcast_id, digest([part]), utcnow(), self.gap
+                    )
+                if not claimed:
+                    continue  # unchanged, or another instance has just edited it
                 with contextlib.suppress(TelegramAPIError):  # best effort: the report is durable
                     await self.bot.edit_message_text(
                         part.text,
@@ -77,6 +87,3 @@ class BroadcastMonitor:
                         message_id=progress.status_message_id,
                         reply_markup=part.markup,
                     )
-                    self._shown[progress.broadcast_id] = part.text
-        active = {p.broadcast_id for p in running}
-        self._shown = {k: v for k, v in self._shown.items() if k in active}

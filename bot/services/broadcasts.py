@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import outbox
@@ -86,6 +86,26 @@ async def attach_status(session: AsyncSession, broadcast_id: int, message_id: in
     await session.execute(
         update(Broadcast).where(Broadcast.id == broadcast_id).values(status_message_id=message_id)
     )
+
+
+@housekeeping
+async def claim_status_edit(
+    session: AsyncSession, broadcast_id: int, shown_hash: str, now: datetime, gap: timedelta
+) -> bool:
+    """Whether this caller should edit the status message to show `shown_hash`: it shows
+    something else, and nobody edited it within `gap`. Claimed before the edit: a lost edit costs
+    one stale figure for a few seconds (the final report is durable), a doubled one the budget."""
+    result = await session.execute(
+        update(Broadcast)
+        .where(
+            Broadcast.id == broadcast_id,
+            or_(Broadcast.shown_hash.is_(None), Broadcast.shown_hash != shown_hash),
+            or_(Broadcast.shown_at.is_(None), Broadcast.shown_at <= now - gap),
+        )
+        .values(shown_hash=shown_hash, shown_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
 
 
 @unit_of_work
