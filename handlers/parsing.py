@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, time
+from typing import TypeVar
 
 from aiogram.filters import CommandObject
 from aiogram.types import Message
@@ -28,8 +30,25 @@ class WrongPlace(Exception):
         self.needs = needs
 
 
+T = TypeVar("T")
+
+
 def words(command: CommandObject) -> list[str]:
     return (command.args or "").split()
+
+
+def optional_arg(
+    command: CommandObject, parse: Callable[[str], T | None], usage: str, problem: str
+) -> T | None:
+    """The command's one optional argument, parsed; None without one. Two arguments, or one
+    that does not parse, is `BadUsage(usage, problem)`."""
+    args = words(command)
+    if not args:
+        return None
+    value = parse(args[0]) if len(args) == 1 else None
+    if value is None:
+        raise BadUsage(usage, problem)
+    return value
 
 
 def need_group(message: Message, command: str) -> None:

@@ -19,7 +19,7 @@ from bot.formatting import day, esc, item_label, local_time, quantity
 from bot.services import after_sale, shipping
 from bot.services.people import Actor
 from handlers import csv_files, texts
-from handlers.parsing import BadUsage, iso_date, words
+from handlers.parsing import iso_date, optional_arg
 from handlers.replies import answer_privately
 
 
@@ -32,12 +32,12 @@ async def shipping_list(
     actor: Actor,
     settings: Settings,
 ) -> None:
-    args = words(command)
-    chosen = iso_date(args[0]) if len(args) == 1 else None
-    if len(args) > 1 or (args and chosen is None):
-        raise BadUsage(
-            "/shipping [YYYY-MM-DD]", _("Give a pickup date, or nothing for the next one.")
-        )
+    chosen = optional_arg(
+        command,
+        iso_date,
+        "/shipping [YYYY-MM-DD]",
+        _("Give a pickup date, or nothing for the next one."),
+    )
     load = await shipping.shipping_list(session, actor, chosen)
     out = [_("🚚 <b>Shipping list</b> — pickup {day}").format(day=day(load.pickup_date))]
     for route in load.routes:

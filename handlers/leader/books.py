@@ -18,7 +18,7 @@ from bot.services.communities import CommunityRef
 from bot.services.people import Actor
 from handlers import csv_files
 from handlers.leader.scope import led_community
-from handlers.parsing import BadUsage, iso_date, words
+from handlers.parsing import iso_date, optional_arg
 from handlers.replies import answer_privately
 from models import OrderState
 
@@ -33,10 +33,12 @@ async def summary(
     leads: tuple[CommunityRef, ...],
 ) -> None:
     where = led_community(message, actor, community, leads)
-    args = words(command)
-    chosen = iso_date(args[0]) if len(args) == 1 else None
-    if len(args) > 1 or (args and chosen is None):
-        raise BadUsage("/summary [YYYY-MM-DD]", _("Give a pickup date, or nothing for the latest."))
+    chosen = optional_arg(
+        command,
+        iso_date,
+        "/summary [YYYY-MM-DD]",
+        _("Give a pickup date, or nothing for the latest."),
+    )
     picking = await pickups.summary(session, actor, where, chosen)
     out = [
         _("📋 <b>Picking list</b> — {community}, pickup {day}").format(

@@ -19,7 +19,7 @@ from bot.services.communities import CommunityRef
 from bot.services.people import Actor
 from handlers import csv_files
 from handlers.leader.scope import led_community
-from handlers.parsing import BadUsage, words
+from handlers.parsing import optional_arg
 from handlers.replies import answer_privately
 
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
@@ -37,12 +37,12 @@ async def show_statement(
     leads: tuple[CommunityRef, ...],
 ) -> None:
     where = led_community(message, actor, community, leads)
-    args = words(command)
-    month = _month(args[0]) if len(args) == 1 else None
-    if len(args) > 1 or (args and month is None):
-        raise BadUsage(
-            "/statement [YYYY-MM]", _("Give a month like 2026-11, or nothing for this one.")
-        )
+    month = optional_arg(
+        command,
+        _month,
+        "/statement [YYYY-MM]",
+        _("Give a month like 2026-11, or nothing for this one."),
+    )
     first = month or now.astimezone(where.tz).date().replace(day=1)
     start, end = month_bounds(first, where.tz)
     sheet = await exports.statement(session, actor, where, start, end)
