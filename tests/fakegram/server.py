@@ -815,6 +815,12 @@ class FakeTelegram:
         document = params.get("document")
         if not isinstance(document, tuple):
             raise TelegramError(400, "Bad Request: there is no document in the request")
+        return self._captioned(chat, params, self._markup(params), document=document).as_dict()
+
+    def _captioned(
+        self, chat: FakeChat, params: dict[str, Any], markup: dict[str, Any] | None, **media: Any
+    ) -> Message:
+        """A media message from the bot, its optional caption checked like a text."""
         caption, entities = ("", [])
         if params.get("caption"):
             caption, entities = self._text(params, "caption", 1024)
@@ -825,13 +831,13 @@ class FakeTelegram:
             text=caption,
             html=params.get("caption"),
             entities=entities,
-            reply_markup=self._markup(params),
+            reply_markup=markup,
             date=int(time.time()),
-            document=document,
             caption=caption or None,
+            **media,
         )
         self.history.setdefault(chat.id, []).append(message)
-        return message.as_dict()
+        return message
 
     async def _m_sendMediaGroup(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         """Photos by file id only (what the bot forwards from residents)."""
@@ -844,23 +850,7 @@ class FakeTelegram:
         for item in media:
             if item.get("type") != "photo" or item.get("media") not in self.files:
                 raise TelegramError(400, "Bad Request: wrong file identifier/HTTP URL specified")
-            caption, entities = ("", [])
-            if item.get("caption"):
-                caption, entities = self._text(item, "caption", 1024)
-            message = Message(
-                chat=chat,
-                message_id=self._next_message_id(chat.id),
-                sender=self.bot,
-                text=caption,
-                html=item.get("caption"),
-                entities=entities,
-                reply_markup=None,
-                date=int(time.time()),
-                photo=item["media"],
-                caption=caption or None,
-                media_group_id=group,
-            )
-            self.history.setdefault(chat.id, []).append(message)
+            message = self._captioned(chat, item, None, photo=item["media"], media_group_id=group)
             sent.append(message.as_dict())
         return sent
 
