@@ -3,7 +3,7 @@
 aiogram's own polling acknowledges a batch of updates as soon as it has them, so a crash while
 handling loses what was in flight. Here each batch is stored first, and only then is the next
 batch asked for (which is what acknowledges the previous one to Telegram). At start, whatever was
-stored but not handled is handled first.
+stored but not finished is handled first.
 
 A normal stop (SIGINT/SIGTERM, or `stop()`) stops asking for updates, lets the handlers in flight
 finish (up to `drain_seconds`), then shuts the bot down: the timekeeper stops and the sender

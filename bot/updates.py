@@ -4,9 +4,9 @@ Polling (bot/polling.py) and the webhook (bot/webhook.py) both store an update i
 before Telegram is told it arrived, then hand it here. Updates are handled side by side, but one
 person's updates in one chat in the order they were sent: a dialog's answers typed quickly, or
 /join then /cancel, must not overtake each other; a burst of joins is many people, so it still
-runs in parallel. Updates that changed nothing are marked handled in batches.
+runs in parallel. Updates whose handlers ran to the end are marked finished in batches.
 
-Recovery: whatever was stored and not handled (a crash, a killed instance) is claimed and handled
+Recovery: whatever was stored and not finished (a crash, a killed instance) is claimed and handled
 here — at start, and with several instances every `sweep` seconds, once it is older than
 `stale_after` (a claim renews its age, so two instances never take the same update). With
 several instances the runner also renews the age of the updates it holds every `heartbeat`
@@ -50,7 +50,7 @@ class UpdateRunner:
         self._slots = asyncio.Semaphore(concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
         self._latest: dict[tuple[int, int], asyncio.Task[None]] = {}  # per (chat, user)
-        self._finished: list[int] = []  # handled without a marking transaction
+        self._finished: list[int] = []  # handlers that ran to the end, to mark in a batch
         self._finisher: asyncio.Task[None] | None = None
         self._in_flight: set[int] = set()  # update ids spawned and not finished
         self._heart: asyncio.Task[None] | None = None
@@ -89,7 +89,7 @@ class UpdateRunner:
     async def recover(self, stale_after: timedelta = timedelta(0)) -> int:
         """Claim and handle stored updates nobody finished (older than `stale_after`)."""
         async with self.app.session_factory() as session:
-            stored = await inbox.claim_unhandled(session, utcnow(), stale_after)
+            stored = await inbox.claim_unfinished(session, utcnow(), stale_after)
         if stored:
             log.info("handling %d stored updates nobody finished", len(stored))
         for _, payload in stored:
@@ -124,8 +124,7 @@ class UpdateRunner:
                 log.exception("update %s failed", update.update_id)
             finally:
                 current_update.reset(token)
-                if not mark.handled:
-                    self._finished.append(update.update_id)
+                self._finished.append(update.update_id)
 
     async def _beat(self, every: float) -> None:
         while True:
@@ -149,9 +148,9 @@ class UpdateRunner:
         done, self._finished = self._finished, []
         try:
             async with self.app.session_factory() as session:
-                await inbox.mark_handled(session, done, utcnow())
+                await inbox.mark_finished(session, done, utcnow())
         except Exception:
-            log.exception("could not mark updates handled; they may be handled again")
+            log.exception("could not mark updates finished; they may be handled again")
 
 
 def sequence_key(update: Update) -> tuple[int, int] | None:

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HEARTBEAT = 3.0  # seconds between renewals of the updates in hand
-# Stored, unhandled and not renewed this long: its instance is gone. Three missed heartbeats, and
+# Stored, unfinished and not renewed this long: its instance is gone. Three missed heartbeats, and
 # room for a few seconds of clock difference between machines.
 STALE = timedelta(seconds=10)
 

@@ -79,7 +79,11 @@ class DeliveryEvent(Base):
 
 class InboxUpdate(Base):
     """An update from Telegram, stored before it is acknowledged: a crash cannot lose it, and the
-    same update_id delivered twice has its effect once (see services/inbox.py)."""
+    same update_id delivered twice has its effect once (see services/inbox.py).
+
+    `handled_at`: its effect happened (set in the effect's own transaction). `finished_at`: its
+    handler ran to the end, answer sent. Between the two an instance can die; the update is then
+    handled again, which finds the effect done and only answers (see `AlreadyHandled`)."""
 
     __tablename__ = "inbox"
 
@@ -87,3 +91,4 @@ class InboxUpdate(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

@@ -2,12 +2,17 @@
 
 Polling stores each batch (one INSERT) before asking for the next, which is what acknowledges it
 to Telegram; a crash can therefore not lose an update: at start, whatever was stored but not
-handled is handled then. The same update_id arriving twice is stored once.
+finished is handled then. The same update_id arriving twice is stored once.
 
 Exactly once: the first unit of work that changes something for an update (`uow.unit_of_work`)
 marks its inbox row handled in the same transaction. If the row was already handled, the update
-is a repeat and the unit refuses with `AlreadyHandled` before changing anything. Updates that
-change nothing (a /today, a refusal) are marked handled in batches afterwards.
+is a repeat and the unit refuses with `AlreadyHandled` before changing anything.
+
+Handled is not finished: after the effect commits, the handler still answers (a Join button's
+toast). Every update is marked finished in batches once its handler has run, and only finished
+updates are never handled again. So an instance killed between the commit and the answer leaves
+an update that is handled again: the effect is refused as done, and the handler answers with what
+stands (handlers decide how; a Join button says the resident's place again).
 """
 
 from __future__ import annotations
@@ -16,12 +21,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.sql import upsert
 from bot.services.uow import housekeeping
-from models import InboxUpdate
+from models import InboxUpdate, UTCDateTime
 
 _CHUNK = 200
 
@@ -48,16 +53,16 @@ async def record(
 
 
 @housekeeping
-async def claim_unhandled(
+async def claim_unfinished(
     session: AsyncSession, now: datetime, stale_after: timedelta
 ) -> list[tuple[int, dict[str, Any]]]:
-    """Stored updates not handled and older than `stale_after`, claimed by making them new again:
-    a second instance claiming at the same moment finds them young and leaves them."""
+    """Stored updates not finished and older than `stale_after`, claimed by making them new
+    again: a second instance claiming at the same moment finds them young and leaves them."""
     ids = (
         await session.scalars(
             select(InboxUpdate.update_id)
             .where(
-                InboxUpdate.handled_at.is_(None),
+                InboxUpdate.finished_at.is_(None),
                 InboxUpdate.received_at <= now - stale_after,
             )
             .order_by(InboxUpdate.update_id)
@@ -71,7 +76,7 @@ async def claim_unhandled(
         update(InboxUpdate)
         .where(
             InboxUpdate.update_id.in_(ids),
-            InboxUpdate.handled_at.is_(None),
+            InboxUpdate.finished_at.is_(None),
             InboxUpdate.received_at <= now - stale_after,
         )
         .values(received_at=now)
@@ -84,23 +89,29 @@ async def claim_unhandled(
 @housekeeping
 async def keep_claimed(session: AsyncSession, update_ids: Sequence[int], now: datetime) -> None:
     """The heartbeat of a live instance: the updates it is handling are not stale."""
-    await _set_on_unhandled(session, update_ids, received_at=now)
+    await _set_on_unfinished(session, update_ids, received_at=now)
 
 
 @housekeeping
-async def mark_handled(session: AsyncSession, update_ids: Sequence[int], now: datetime) -> None:
-    await _set_on_unhandled(session, update_ids, handled_at=now)
+async def mark_finished(session: AsyncSession, update_ids: Sequence[int], now: datetime) -> None:
+    """Their handlers ran to the end. An update that changed nothing is handled now as well."""
+    await _set_on_unfinished(
+        session,
+        update_ids,
+        finished_at=now,
+        handled_at=func.coalesce(InboxUpdate.handled_at, literal(now, UTCDateTime())),
+    )
 
 
-async def _set_on_unhandled(
-    session: AsyncSession, update_ids: Sequence[int], **values: datetime
+async def _set_on_unfinished(
+    session: AsyncSession, update_ids: Sequence[int], **values: Any
 ) -> None:
     for start in range(0, len(update_ids), _CHUNK):
         await session.execute(
             update(InboxUpdate)
             .where(
                 InboxUpdate.update_id.in_(update_ids[start : start + _CHUNK]),
-                InboxUpdate.handled_at.is_(None),
+                InboxUpdate.finished_at.is_(None),
             )
             .values(**values)
             .execution_options(synchronize_session=False)
@@ -108,6 +119,6 @@ async def _set_on_unhandled(
 
 
 @housekeeping
-async def prune(session: AsyncSession, handled_before: datetime) -> None:
-    """Telegram keeps an update 24 hours at most: older handled ones can go."""
-    await session.execute(delete(InboxUpdate).where(InboxUpdate.handled_at < handled_before))
+async def prune(session: AsyncSession, finished_before: datetime) -> None:
+    """Telegram keeps an update 24 hours at most: older finished ones can go."""
+    await session.execute(delete(InboxUpdate).where(InboxUpdate.finished_at < finished_before))

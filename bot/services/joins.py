@@ -26,7 +26,7 @@ from bot.services.communities import point_of
 from bot.services.errors import BadQuantity, ItemClosed, ItemNotFound, NotJoined, OverLimit, SoldOut
 from bot.services.points import PickupPoint
 from bot.services.sql import upsert
-from bot.services.uow import read_only, unit_of_work
+from bot.services.uow import AlreadyHandled, read_only, unit_of_work
 from bot.services.views import ItemView, group_buys_with_items, orders_with_items
 from models import (
     Community,
@@ -325,6 +325,96 @@ async def join(
         deadline=item.deadline,
         stock_left=stock.stock_left,
         post_id=item.post_id,
+    )
+
+
+async def join_again_or_first(
+    session: AsyncSession,
+    community_id: int,
+    user_id: int,
+    now: datetime,
+    *,
+    number: int | None = None,
+    group_buy_id: int | None = None,
+    quantity: int = 1,
+) -> JoinResult | None:
+    """`join`; or, when this very update joined before (an instance died after the join and
+    before its answer), where the resident stands, so that the answer is given after all.
+    A replayed result has `added == 0`."""
+    try:
+        return await join(
+            session,
+            community_id,
+            user_id,
+            now,
+            number=number,
+            group_buy_id=group_buy_id,
+            quantity=quantity,
+        )
+    except AlreadyHandled:
+        return await standing(
+            session, community_id, user_id, number=number, group_buy_id=group_buy_id
+        )
+
+
+_IN = (OrderState.JOINED, OrderState.CONFIRMED, OrderState.READY, OrderState.PICKED_UP)
+
+
+@read_only
+async def standing(
+    session: AsyncSession,
+    community_id: int,
+    user_id: int,
+    *,
+    number: int | None = None,
+    group_buy_id: int | None = None,
+) -> JoinResult | None:
+    """Where the resident stands in an item they are in, shaped as the join that put them there.
+
+    For answering a join again whose effect happened but whose answer may never have gone (its
+    instance died between the two); None when they are no longer in it."""
+    chosen = GroupBuy.id == group_buy_id if group_buy_id else GroupBuy.number == number
+    row = (
+        await session.execute(
+            orders_with_items(
+                GroupBuy.id,
+                GroupBuy.number,
+                DropItem.name,
+                DropItem.unit,
+                Order.quantity,
+                Order.seq,
+                GroupBuy.members,
+                GroupBuy.min_members,
+                GroupBuy.deadline,
+                DropItem.stock_left,
+                GroupBuy.drop_post_id,
+            )
+            .where(
+                GroupBuy.community_id == community_id,
+                chosen,
+                Order.user_id == user_id,
+                Order.state.in_(_IN),
+            )
+            .order_by(GroupBuy.id.desc())
+            .limit(1)
+        )
+    ).first()
+    if row is None or row.number is None or row.deadline is None or row.seq is None:
+        return None
+    return JoinResult(
+        group_buy_id=row.id,
+        number=row.number,
+        name=row.name,
+        unit=row.unit,
+        added=0,
+        quantity=row.quantity,
+        seq=row.seq,
+        new_member=True,
+        members=row.members,
+        min_members=row.min_members,
+        deadline=row.deadline,
+        stock_left=row.stock_left,
+        post_id=row.drop_post_id,
     )
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 
 from aiogram import Bot, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
@@ -44,7 +46,11 @@ async def join_command(
             "/join n [qty]",
             _("Give the item number and, if you want more than one, a whole quantity ≥ 1."),
         )
-    result = await joins.join(session, where.id, user.id, now, number=number, quantity=quantity)
+    result = await joins.join_again_or_first(
+        session, where.id, user.id, now, number=number, quantity=quantity
+    )
+    if result is None:  # a repeat of a join the resident has since left: nothing to say
+        return
     posts.touch([result.post_id])
     markup = None
     text = texts.join_reply(result, where.tz, now)
@@ -65,14 +71,21 @@ async def join_button(
     posts: PostRefresher,
 ) -> None:
     where = require_community(community)
-    result = await joins.join(
+    result = await joins.join_again_or_first(
         session, where.id, user.id, now, group_buy_id=callback_data.group_buy_id
     )
+    if result is None:  # a repeat of a join the resident has since left: nothing to say
+        return
     posts.touch([result.post_id])
     text = texts.join_toast(result, now)
     if not user.started:
         text += " " + _("Start me privately to get your pickup code.")
-    await callback.answer(text[:200], show_alert=not user.started)
+    if result.added:
+        await callback.answer(text[:200], show_alert=not user.started)
+        return
+    # Answering this press again: Telegram refuses if the first answer did go, and that is fine.
+    with contextlib.suppress(TelegramBadRequest):
+        await callback.answer(text[:200], show_alert=not user.started)
 
 
 async def cancel_command(

@@ -5,8 +5,13 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+from sqlalchemy import select
+
 from bot.db import create_engine, create_session_factory
-from bot.services import inbox
+from bot.services import inbox, joins
+from bot.services.uow import UpdateMark, current_update
+from handlers.keyboards import JoinButton
+from models import Community, InboxUpdate
 from tests.e2e.conftest import RunningBot
 from tests.e2e.story import Story
 from tests.fakegram import Fault
@@ -97,3 +102,56 @@ async def test_writing_to_the_bot_releases_what_waited(story: Story) -> None:
     await tg.send(story.alice, story.alice, "hello?")  # no /start: any message opens the chat
     code = await tg.wait_message(story.alice, "Your pickup code")
     assert re.search(r"\d{7}", code.text)
+
+
+async def test_a_join_done_but_not_answered_is_answered_at_start(story: Story) -> None:
+    tg = story.tg
+    await story.open_community()
+    post = await story.post("/drop\nEggs | 12")
+    await story.ask(story.bob, "/today", "Open now")  # Bob is known to the bot
+    settings = story.runner.settings
+    await story.runner.stop()
+
+    # As if the bot was killed after Bob's press had joined him (committed, the update marked
+    # handled) and before the press was answered.
+    query = await tg.click(story.bob, post, "#1")
+    update_id = tg.updates[-1]["update_id"]
+    engine = create_engine(settings.database_url)
+    async with create_session_factory(engine)() as session:
+        await inbox.record(session, [(update_id, tg.updates[-1])], datetime.now(UTC))
+        community = await session.scalar(
+            select(Community.id).where(Community.chat_id == story.group.id)
+        )
+        assert community is not None
+        await session.commit()  # the join below is its own unit of work, which marks the update
+        token = current_update.set(UpdateMark(update_id))
+        try:
+            await joins.join(
+                session,
+                community,
+                story.bob.id,
+                datetime.now(UTC),
+                group_buy_id=JoinButton.unpack(query.data).group_buy_id,
+            )
+        finally:
+            current_update.reset(token)
+        handled = await session.scalar(
+            select(InboxUpdate.handled_at).where(InboxUpdate.update_id == update_id)
+        )
+    await engine.dispose()
+    assert handled is not None
+    assert not query.answered
+
+    runner = RunningBot(settings, tg)
+    await runner.start()
+    try:
+        await tg.wait_answer(query)
+        assert "No. 1" in (query.answer_text or "")  # his place, said after all
+        await tg.idle()
+        today = await story.ask(story.carol, "/today", "Open now")
+        assert "1/1 member " in today.text  # and he is in once
+        mine = await story.privately(story.bob, "/mine", "Your orders")
+        assert "×1" in mine.text
+        assert "×2" not in mine.text
+    finally:
+        await runner.stop()

@@ -17,8 +17,8 @@ from tests.world import make_community, make_resident, publish
 async def test_an_update_is_stored_once(session: AsyncSession, now: datetime) -> None:
     assert await inbox.record(session, [(1, {"a": 1}), (2, {"b": 2})], now) == {1, 2}
     assert await inbox.record(session, [(2, {"b": 2}), (3, {"c": 3})], now) == {3}
-    await inbox.mark_handled(session, [1, 3], now)
-    assert [u for u, _ in await inbox.claim_unhandled(session, now, timedelta(0))] == [2]
+    await inbox.mark_finished(session, [1, 3], now)
+    assert [u for u, _ in await inbox.claim_unfinished(session, now, timedelta(0))] == [2]
 
 
 async def test_an_unhandled_update_is_claimed_once_and_only_when_stale(
@@ -26,11 +26,11 @@ async def test_an_unhandled_update_is_claimed_once_and_only_when_stale(
 ) -> None:
     await inbox.record(session, [(5, {"e": 5})], now)
     minute = timedelta(minutes=1)
-    assert await inbox.claim_unhandled(session, now + timedelta(seconds=30), minute) == []
-    assert await inbox.claim_unhandled(session, now + minute, minute) == [(5, {"e": 5})]
+    assert await inbox.claim_unfinished(session, now + timedelta(seconds=30), minute) == []
+    assert await inbox.claim_unfinished(session, now + minute, minute) == [(5, {"e": 5})]
     # Claiming made it young again: another instance sweeping now leaves it alone.
-    assert await inbox.claim_unhandled(session, now + minute, minute) == []
-    assert await inbox.claim_unhandled(session, now + 2 * minute, minute) == [(5, {"e": 5})]
+    assert await inbox.claim_unfinished(session, now + minute, minute) == []
+    assert await inbox.claim_unfinished(session, now + 2 * minute, minute) == [(5, {"e": 5})]
 
 
 async def test_updates_in_hand_stay_claimed_while_their_instance_beats(
@@ -40,12 +40,12 @@ async def test_updates_in_hand_stay_claimed_while_their_instance_beats(
     stale = timedelta(seconds=10)
     # The instance handling 6 is alive and renews it; the one that had 7 was killed.
     await inbox.keep_claimed(session, [6], now + timedelta(seconds=8))
-    claimed = await inbox.claim_unhandled(session, now + timedelta(seconds=12), stale)
+    claimed = await inbox.claim_unfinished(session, now + timedelta(seconds=12), stale)
     assert [u for u, _ in claimed] == [7]
     # Handled updates are not renewed back to life, and a silent instance's update goes stale.
-    await inbox.mark_handled(session, [7], now + timedelta(seconds=12))
+    await inbox.mark_finished(session, [7], now + timedelta(seconds=12))
     await inbox.keep_claimed(session, [7], now + timedelta(seconds=30))
-    claimed = await inbox.claim_unhandled(session, now + timedelta(seconds=30), stale)
+    claimed = await inbox.claim_unfinished(session, now + timedelta(seconds=30), stale)
     assert [u for u, _ in claimed] == [6]
 
 
@@ -93,4 +93,59 @@ async def test_a_refusal_does_not_mark_the_update(session: AsyncSession, now: da
     finally:
         current_update.reset(token)
     assert not mark.handled
-    assert [u for u, _ in await inbox.claim_unhandled(session, now, timedelta(0))] == [8]
+    assert [u for u, _ in await inbox.claim_unfinished(session, now, timedelta(0))] == [8]
+
+
+async def test_a_handled_update_is_claimed_again_until_it_is_finished(
+    session: AsyncSession, now: datetime
+) -> None:
+    community = await make_community(session, now)
+    await make_resident(session, 100, now)
+    await publish(session, "/drop\nEggs | 12", now)
+    await inbox.record(session, [(9, {})], now)
+    token = current_update.set(UpdateMark(9))
+    try:
+        first = await joins.join(session, community.id, 100, now, number=1, quantity=2)
+    finally:
+        current_update.reset(token)
+    # Its instance died before answering: the update is handled (its effect happened), and
+    # still handed out again, for the answer.
+    assert [u for u, _ in await inbox.claim_unfinished(session, now, timedelta(0))] == [9]
+
+    token = current_update.set(UpdateMark(9))
+    try:
+        again = await joins.join_again_or_first(
+            session, community.id, 100, now, number=1, quantity=2
+        )
+    finally:
+        current_update.reset(token)
+    assert again is not None
+    assert (again.seq, again.quantity, again.added, again.members) == (first.seq, 2, 0, 1)
+    assert await session.scalar(select(Order.quantity)) == 2  # not joined twice
+
+    await inbox.mark_finished(session, [9], now)
+    assert await inbox.claim_unfinished(session, now, timedelta(0)) == []
+
+
+async def test_finishing_an_update_that_changed_nothing_marks_it_handled_too(
+    session: AsyncSession, now: datetime
+) -> None:
+    await inbox.record(session, [(11, {}), (12, {})], now)
+    later = now + timedelta(seconds=5)
+    await inbox.mark_finished(session, [11], later)
+    rows = dict(
+        (await session.execute(select(InboxUpdate.update_id, InboxUpdate.handled_at))).all()
+    )
+    assert rows == {11: later, 12: None}
+
+
+async def test_standing_is_none_for_an_item_the_resident_left(
+    session: AsyncSession, now: datetime
+) -> None:
+    community = await make_community(session, now)
+    await make_resident(session, 100, now)
+    await publish(session, "/drop\nEggs | 12", now)
+    await joins.join(session, community.id, 100, now, number=1)
+    assert await joins.standing(session, community.id, 100, number=1) is not None
+    await joins.cancel(session, community.id, 100, 1, now)
+    assert await joins.standing(session, community.id, 100, number=1) is None
