@@ -35,13 +35,15 @@ async def test_two_instances_together_stay_within_the_global_window() -> None:
     await redis_or_skip()
     namespace = f"test:{uuid.uuid4().hex}"
     # 300 messages a second overall: 30 in any 0.1 s. 1 a second per private chat.
-    budgets = [SharedBudget(REDIS_URL, namespace, 300, 1, 20, margin=0.0) for _ in range(2)]
+    budgets = [SharedBudget(REDIS_URL, namespace, 300, 1, 20) for _ in range(2)]
     # Grants are checked on Redis's clock, the one the windows are kept on: on a busy machine the
     # client's event loop can see replies from two windows arrive together.
     granted: list[int] = []
 
     async def send(budget: SharedBudget, chat_id: int) -> None:
-        granted.append(await budget.acquire(chat_id))
+        slot = await budget.acquire(chat_id)
+        granted.append(slot.granted_ms)
+        await budget.settle(slot)  # Telegram answered at once
 
     try:
         await asyncio.gather(
@@ -54,8 +56,32 @@ async def test_two_instances_together_stay_within_the_global_window() -> None:
         assert sum(b.waits for b in budgets) > 0  # the budget really held them back
 
         # One private chat: one message per second between both instances.
-        chat_grants = await asyncio.gather(budgets[0].acquire(42), budgets[1].acquire(42))
-        assert abs(chat_grants[1] - chat_grants[0]) >= 1000
+        first = await budgets[0].acquire(42)
+        await budgets[0].settle(first)
+        second = await budgets[1].acquire(42)
+        assert second.granted_ms - first.granted_ms >= 1000
     finally:
         for budget in budgets:
             await budget.close()
+
+
+async def test_a_slot_counts_from_when_telegram_answered() -> None:
+    await redis_or_skip()
+    namespace = f"test:{uuid.uuid4().hex}"
+    # 5 messages a second to a private chat (one per 0.2 s); the global window is wide open.
+    first, second = (SharedBudget(REDIS_URL, namespace, 1000, 5, 20) for _ in "ab")
+    try:
+        slot = await first.acquire(42)
+        # The other instance asks for the same chat while the first request is slow on its
+        # way, longer than a window: it must wait for the answer, then a whole window more.
+        waiting = asyncio.create_task(second.acquire(42))
+        await asyncio.sleep(0.5)
+        assert not waiting.done()  # in flight, the slot is held
+        answered = await first.settle(slot)
+        assert answered is not None
+        assert answered - slot.granted_ms >= 500
+        after = await waiting
+        assert after.granted_ms - answered >= 200  # Telegram never sees the two closer
+    finally:
+        await first.close()
+        await second.close()

@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from aiogram import Bot
 from aiogram.client.session.middlewares.base import (
@@ -39,6 +39,8 @@ from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 
 log = logging.getLogger(__name__)
+
+SlotT = TypeVar("SlotT")
 
 # Telegram's documented shape: counts per window; the SEND_RATE_* settings set the speed.
 GLOBAL_BURST = 30
@@ -219,8 +221,12 @@ class RateLimiter:
             self._dispatcher.cancel()
 
 
-class SharedGate(Protocol):
-    async def acquire(self, chat_id: int) -> object: ...
+class SharedGate(Protocol[SlotT]):
+    """Several instances' common budget: a slot before sending, settled once answered."""
+
+    async def acquire(self, chat_id: int) -> SlotT: ...
+
+    async def settle(self, slot: SlotT) -> object: ...
 
 
 class Throttle(BaseRequestMiddleware):
@@ -231,7 +237,7 @@ class Throttle(BaseRequestMiddleware):
         limiter: RateLimiter,
         on_retry_after: Callable[[int, int], None] | None = None,
         max_retries: int = 5,
-        shared: SharedGate | None = None,
+        shared: SharedGate[Any] | None = None,
     ) -> None:
         self.limiter = limiter
         self.shared = shared  # several instances: their common budget (delivery/shared_budget.py)
@@ -252,9 +258,10 @@ class Throttle(BaseRequestMiddleware):
             attempt = 0
             while True:
                 await self.limiter.turn(chat_id, priority)
+                slot = None
                 try:
                     if self.shared is not None:
-                        await self.shared.acquire(chat_id)
+                        slot = await self.shared.acquire(chat_id)
                     return await make_request(bot, method)
                 except TelegramRetryAfter as error:
                     self.limiter.stats.retry_after += 1
@@ -267,3 +274,6 @@ class Throttle(BaseRequestMiddleware):
                     self.limiter.pause(chat_id, error.retry_after)
                 finally:
                     self.limiter.done(chat_id)
+                    if slot is not None:
+                        assert self.shared is not None
+                        await self.shared.settle(slot)
