@@ -42,15 +42,24 @@ def bot_env(
 
 
 async def start_webhook_instance(env: dict[str, str], port: int) -> asyncio.subprocess.Process:
-    """Start an instance in webhook mode on `port`; return once it answers /healthz."""
+    """Start an instance in webhook mode on `port`; return once it answers /healthz.
+
+    Its log goes to `$TUANBOT_TEST_LOGS/instance-<port>.log` when that folder is set (to see what
+    an instance did in a failed run), and nowhere otherwise."""
+    logs = os.environ.get("TUANBOT_TEST_LOGS")
+    log_file = (
+        await asyncio.to_thread(open, Path(logs) / f"instance-{port}.log", "wb") if logs else None
+    )
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
         env={**env, "WEBHOOK_PORT": str(port)},
         stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
+        stderr=log_file or asyncio.subprocess.DEVNULL,
     )
+    if log_file is not None:
+        log_file.close()  # the child has its own copy of the descriptor
     async with aiohttp.ClientSession() as http:
         for _ in range(300):
             try:
