@@ -25,7 +25,7 @@ from aiogram.types import Update
 
 from bot.services import inbox
 from bot.services.clock import utcnow
-from bot.services.uow import UpdateMark, current_update
+from bot.services.uow import handling
 
 if TYPE_CHECKING:
     from bot.app import TuanBot
@@ -116,15 +116,13 @@ class UpdateRunner:
         if before is not None:  # the same person's previous update in this chat goes first
             await asyncio.wait({before})
         async with self._slots:
-            mark = UpdateMark(update.update_id)
-            token = current_update.set(mark)
-            try:
-                await self.app.dispatcher.feed_update(self.app.bot, update)
-            except Exception:
-                log.exception("update %s failed", update.update_id)
-            finally:
-                current_update.reset(token)
-                self._finished.append(update.update_id)
+            with handling(update.update_id):
+                try:
+                    await self.app.dispatcher.feed_update(self.app.bot, update)
+                except Exception:
+                    log.exception("update %s failed", update.update_id)
+                finally:
+                    self._finished.append(update.update_id)
 
     async def _beat(self, every: float) -> None:
         while True:

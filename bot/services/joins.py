@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, cast
+from typing import Any, TypedDict, Unpack, cast
 
 from sqlalchemy import Table, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -328,32 +328,33 @@ async def join(
     )
 
 
+class JoinChoice(TypedDict, total=False):
+    """What `join` is asked to join: item `number` or a Join button's group-buy, and how many."""
+
+    number: int | None
+    group_buy_id: int | None
+    quantity: int
+
+
 async def join_again_or_first(
     session: AsyncSession,
     community_id: int,
     user_id: int,
     now: datetime,
-    *,
-    number: int | None = None,
-    group_buy_id: int | None = None,
-    quantity: int = 1,
+    **choice: Unpack[JoinChoice],
 ) -> JoinResult | None:
     """`join`; or, when this very update joined before (an instance died after the join and
     before its answer), where the resident stands, so that the answer is given after all.
     A replayed result has `added == 0`."""
     try:
-        return await join(
+        return await join(session, community_id, user_id, now, **choice)
+    except AlreadyHandled:
+        return await standing(
             session,
             community_id,
             user_id,
-            now,
-            number=number,
-            group_buy_id=group_buy_id,
-            quantity=quantity,
-        )
-    except AlreadyHandled:
-        return await standing(
-            session, community_id, user_id, number=number, group_buy_id=group_buy_id
+            number=choice.get("number"),
+            group_buy_id=choice.get("group_buy_id"),
         )
 
 

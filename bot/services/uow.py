@@ -24,8 +24,8 @@ import functools
 import logging
 import random
 import weakref
-from collections.abc import Callable, Coroutine
-from contextlib import AbstractAsyncContextManager, nullcontext
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import AbstractAsyncContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -56,6 +56,17 @@ class UpdateMark:
 
 
 current_update: ContextVar[UpdateMark | None] = ContextVar("current_update", default=None)
+
+
+@contextmanager
+def handling(update_id: int) -> Iterator[UpdateMark]:
+    """Units of work run inside belong to inbox update `update_id`: the first marks it handled."""
+    mark = UpdateMark(update_id)
+    token = current_update.set(mark)
+    try:
+        yield mark
+    finally:
+        current_update.reset(token)
 
 
 class AlreadyHandled(Exception):

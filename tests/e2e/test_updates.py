@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.db import create_engine, create_session_factory
 from bot.services import inbox, joins
-from bot.services.uow import UpdateMark, current_update
+from bot.services.uow import handling
 from handlers.keyboards import JoinButton
 from models import Community, InboxUpdate
 from tests.e2e.conftest import RunningBot
@@ -124,8 +124,7 @@ async def test_a_join_done_but_not_answered_is_answered_at_start(story: Story) -
         )
         assert community is not None
         await session.commit()  # the join below is its own unit of work, which marks the update
-        token = current_update.set(UpdateMark(update_id))
-        try:
+        with handling(update_id):
             await joins.join(
                 session,
                 community,
@@ -133,8 +132,6 @@ async def test_a_join_done_but_not_answered_is_answered_at_start(story: Story) -
                 datetime.now(UTC),
                 group_buy_id=JoinButton.unpack(query.data).group_buy_id,
             )
-        finally:
-            current_update.reset(token)
         handled = await session.scalar(
             select(InboxUpdate.handled_at).where(InboxUpdate.update_id == update_id)
         )

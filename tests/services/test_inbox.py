@@ -9,9 +9,21 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import inbox, joins
-from bot.services.uow import AlreadyHandled, UpdateMark, current_update
+from bot.services.communities import CommunityRef
+from bot.services.uow import AlreadyHandled, handling
 from models import InboxUpdate, Order
 from tests.world import make_community, make_resident, publish
+
+
+async def stored_update_and_item(
+    session: AsyncSession, now: datetime, update_id: int, drop: str = "/drop\nEggs | 12"
+) -> CommunityRef:
+    """A community with resident 100, one item open, and update `update_id` in the inbox."""
+    community = await make_community(session, now)
+    await make_resident(session, 100, now)
+    await publish(session, drop, now)
+    await inbox.record(session, [(update_id, {})], now)
+    return community
 
 
 async def test_an_update_is_stored_once(session: AsyncSession, now: datetime) -> None:
@@ -52,17 +64,10 @@ async def test_updates_in_hand_stay_claimed_while_their_instance_beats(
 async def test_the_effect_and_its_mark_commit_together(
     session: AsyncSession, now: datetime
 ) -> None:
-    community = await make_community(session, now)
-    await make_resident(session, 100, now)
-    await publish(session, "/drop\nEggs | 12", now)
-    await inbox.record(session, [(7, {})], now)
+    community = await stored_update_and_item(session, now, 7)
 
-    first = UpdateMark(7)
-    token = current_update.set(first)
-    try:
+    with handling(7) as first:
         await joins.join(session, community.id, 100, now, number=1, quantity=2)
-    finally:
-        current_update.reset(token)
     assert first.handled
     handled_at = await session.scalar(
         select(InboxUpdate.handled_at).where(InboxUpdate.update_id == 7)
@@ -71,27 +76,15 @@ async def test_the_effect_and_its_mark_commit_together(
     await session.commit()
 
     # The same update handled again (a crash before anyone knew it was done): refused, unchanged.
-    token = current_update.set(UpdateMark(7))
-    try:
-        with pytest.raises(AlreadyHandled):
-            await joins.join(session, community.id, 100, now, number=1, quantity=2)
-    finally:
-        current_update.reset(token)
+    with handling(7), pytest.raises(AlreadyHandled):
+        await joins.join(session, community.id, 100, now, number=1, quantity=2)
     assert await session.scalar(select(Order.quantity)) == 2
 
 
 async def test_a_refusal_does_not_mark_the_update(session: AsyncSession, now: datetime) -> None:
-    community = await make_community(session, now)
-    await make_resident(session, 100, now)
-    await publish(session, "/drop\nEggs | 12 | stock=1", now)
-    await inbox.record(session, [(8, {})], now)
-    mark = UpdateMark(8)
-    token = current_update.set(mark)
-    try:
-        with pytest.raises(joins.SoldOut):
-            await joins.join(session, community.id, 100, now, number=1, quantity=2)
-    finally:
-        current_update.reset(token)
+    community = await stored_update_and_item(session, now, 8, "/drop\nEggs | 12 | stock=1")
+    with handling(8) as mark, pytest.raises(joins.SoldOut):
+        await joins.join(session, community.id, 100, now, number=1, quantity=2)
     assert not mark.handled
     assert [u for u, _ in await inbox.claim_unfinished(session, now, timedelta(0))] == [8]
 
@@ -99,26 +92,17 @@ async def test_a_refusal_does_not_mark_the_update(session: AsyncSession, now: da
 async def test_a_handled_update_is_claimed_again_until_it_is_finished(
     session: AsyncSession, now: datetime
 ) -> None:
-    community = await make_community(session, now)
-    await make_resident(session, 100, now)
-    await publish(session, "/drop\nEggs | 12", now)
-    await inbox.record(session, [(9, {})], now)
-    token = current_update.set(UpdateMark(9))
-    try:
+    community = await stored_update_and_item(session, now, 9)
+    with handling(9):
         first = await joins.join(session, community.id, 100, now, number=1, quantity=2)
-    finally:
-        current_update.reset(token)
     # Its instance died before answering: the update is handled (its effect happened), and
     # still handed out again, for the answer.
     assert [u for u, _ in await inbox.claim_unfinished(session, now, timedelta(0))] == [9]
 
-    token = current_update.set(UpdateMark(9))
-    try:
+    with handling(9):
         again = await joins.join_again_or_first(
             session, community.id, 100, now, number=1, quantity=2
         )
-    finally:
-        current_update.reset(token)
     assert again is not None
     assert (again.seq, again.quantity, again.added, again.members) == (first.seq, 2, 0, 1)
     assert await session.scalar(select(Order.quantity)) == 2  # not joined twice
