@@ -121,8 +121,9 @@ class UpdateRunner:
                     await self.app.dispatcher.feed_update(self.app.bot, update)
                 except Exception:
                     log.exception("update %s failed", update.update_id)
-                finally:
-                    self._finished.append(update.update_id)
+        # Not reached when cancelled (a stop that could not wait for it): the update stays
+        # unfinished and is handled again at the next start.
+        self._finished.append(update.update_id)
 
     async def _beat(self, every: float) -> None:
         while True:

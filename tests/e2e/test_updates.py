@@ -92,6 +92,45 @@ async def test_a_stop_finishes_the_handler_in_flight(story: Story) -> None:
     assert "Eggs" in reply.text
 
 
+async def test_a_handler_cut_off_by_a_stop_is_finished_at_the_next_start(story: Story) -> None:
+    tg = story.tg
+    await story.open_community()
+    await story.post("/drop\nEggs | 12")
+    assert story.app is not None and story.app._server is not None
+    story.app._server.runner.drain_seconds = 0.3  # a stop that cannot wait for the reply
+    slow = Fault(method="sendMessage", chat_id=story.group.id, status="slow", delay=3)
+    tg.faults.append(slow)
+    asked = await tg.send(story.carol, story.group, "/join 1")
+    await tg.wait_for(lambda: slow.times == 0)  # joined, and the reply is on the wire, slowly
+    settings = story.runner.settings
+    await story.runner.stop()  # cuts the handler off before its reply was answered
+    assert await finished_at(settings.database_url, tg.update_of(asked)) is None
+
+    runner = RunningBot(settings, tg)
+    await runner.start()
+    try:
+        reply = await tg.wait_message(story.group, "No. 1")
+        assert "Eggs" in reply.text
+        mine = await story.privately(story.carol, "/mine", "Your orders")
+        assert "×1" in mine.text  # joined once
+        assert "×2" not in mine.text
+        await tg.idle()
+    finally:
+        await runner.stop()  # which records what finished
+    # Handled again at the start, to its end this time.
+    assert await finished_at(settings.database_url, tg.update_of(asked)) is not None
+
+
+async def finished_at(database_url: str, update_id: int) -> datetime | None:
+    engine = create_engine(database_url)
+    async with create_session_factory(engine)() as session:
+        found = await session.scalar(
+            select(InboxUpdate.finished_at).where(InboxUpdate.update_id == update_id)
+        )
+    await engine.dispose()
+    return found
+
+
 async def test_writing_to_the_bot_releases_what_waited(story: Story) -> None:
     tg = story.tg
     await story.open_community()

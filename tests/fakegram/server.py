@@ -613,6 +613,8 @@ class FakeTelegram:
             if fault.times > 0 and fault.matches(method, chat_id) and fault.status != "drop":
                 fault.times -= 1
                 if fault.status == "slow":
+                    async with self._changed:  # a test may wait for the request to be on the wire
+                        self._changed.notify_all()
                     await asyncio.sleep(fault.delay)
                     break
                 assert isinstance(fault.status, int)
