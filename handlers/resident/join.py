@@ -80,11 +80,12 @@ async def join_button(
     text = texts.join_toast(result, now)
     if not user.started:
         text += " " + _("Start me privately to get your pickup code.")
-    if result.added:
-        await callback.answer(text[:200], show_alert=not user.started)
-        return
-    # Answering this press again: Telegram refuses if the first answer did go, and that is fine.
-    with contextlib.suppress(TelegramBadRequest):
+    # A replayed press (nothing added) may have been answered before its instance died:
+    # Telegram then refuses the second answer, and that is fine.
+    replayed = (
+        contextlib.suppress(TelegramBadRequest) if not result.added else contextlib.nullcontext()
+    )
+    with replayed:
         await callback.answer(text[:200], show_alert=not user.started)
 
 
