@@ -153,17 +153,15 @@ class PostRefresher:
                 # what it drew will usually match and nothing is edited.
                 self._again(post_id, self.min_gap)
                 return
-            drawn = False
             try:
                 self._last_edit[post_id] = loop.time()
                 for part in parts:
                     await self._edit(live.chat_id, part)
                 async with self.session_factory() as session:
                     await live_posts.record_drawing(session, post_id, drawing, drawn_at)
-                drawn = True
-            finally:
-                if not drawn:
-                    await self._release(post_id)
+            except BaseException:
+                await self._release(post_id)  # not drawn (or not recorded): free it at once
+                raise
         except TelegramRetryAfter as error:
             self._again(post_id, error.retry_after)
         except (TelegramNetworkError, TelegramServerError) as error:
