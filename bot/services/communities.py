@@ -287,6 +287,11 @@ async def update_settings(
         value = getattr(change, key)
         if value is not None:
             setattr(row, key, value)
+    if change.reminder_time is not None or change.timezone is not None:
+        # A new reminder moment gets its own look today: the day's look may have been spent on
+        # the old moment (with nothing to remind of). A code is reminded at most once a day
+        # whatever happens here (its idempotency key).
+        row.reminded_on = None
     await session.flush()
     return CommunityRef.of(row)
 

@@ -227,6 +227,22 @@ async def test_reminders_can_be_moved_or_turned_off_and_are_not_made_up_hours_la
     assert await reminders.auto_remind(session, shanghai(26, 8, 31)) == 2
 
 
+async def test_a_reminder_time_set_later_the_same_day_still_reminds_that_day(
+    session: AsyncSession, now: datetime, sunny: CommunityRef
+) -> None:
+    # The default 19:00 look happened with nothing ready; the leader then sets 20:30.
+    assert await reminders.auto_remind(session, shanghai(25, 19, 30)) == 0
+    await pickups.confirm_arrival(session, LEADER, sunny, [], shanghai(25, 19, 40))
+    await communities.update_settings(
+        session, LEADER, await reload(session, sunny.id), SettingsChange(reminder_time="20:30")
+    )
+    assert await reminders.auto_remind(session, shanghai(25, 20, 30)) == 2
+    await communities.update_settings(
+        session, LEADER, await reload(session, sunny.id), SettingsChange(reminder_time="20:45")
+    )
+    assert await reminders.auto_remind(session, shanghai(25, 20, 45)) == 0  # once a day each
+
+
 # -- Deadline nudges ------------------------------------------------------------------------
 
 
