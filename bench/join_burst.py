@@ -7,7 +7,7 @@ back through aiogram's session into the local Bot API server's validation (no so
 Up to 100 updates are in flight at once, as after one long poll. Residents are already known to
 the bot (as after their first message).
 
-Raw SQL: the same join statements (`bot.services.joins`: lock, order upsert, stock, member count)
+Raw SQL: the same join statements (`bot.services.ordering.joins`: lock, order upsert, stock, member count)
 run directly on one connection, one transaction per join, for the same number of joins.
 
 After a warm-up, the two alternate for --rounds rounds (each on a fresh item); medians count.
@@ -39,10 +39,11 @@ from sqlalchemy import func, select
 from bot.app import TuanBot
 from bot.config import Settings
 from bot.migrate import upgrade
-from bot.services import communities, drops, joins
-from bot.services.drop_format import parse_drop
-from bot.services.people import Actor
-from bot.services.sql import upsert
+from bot.services.community import communities
+from bot.services.community.people import Actor
+from bot.services.kernel.sql import upsert
+from bot.services.ordering import drops, joins
+from bot.services.ordering.drop_format import parse_drop
 from models import Community, GroupBuy, Order, User
 from tests.fakegram import TOKEN, FakeTelegram, Limits
 from tests.fakegram.local import LocalSession

@@ -41,10 +41,11 @@ from sqlalchemy import update
 
 from bot.db import create_engine, create_session_factory
 from bot.migrate import upgrade
-from bot.services import communities, drops, joins
-from bot.services.drop_format import parse_drop
-from bot.services.people import Actor
-from bot.services.sql import upsert
+from bot.services.community import communities
+from bot.services.community.people import Actor
+from bot.services.kernel.sql import upsert
+from bot.services.ordering import drops, joins
+from bot.services.ordering.drop_format import parse_drop
 from models import GroupBuy, GroupBuyState, User
 from tests.fakegram import TOKEN, FakeTelegram, Limits
 

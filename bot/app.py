@@ -29,7 +29,7 @@ from bot.config import LANGUAGES, Settings
 from bot.db import create_engine, create_session_factory
 from bot.delivery.events import DeliveryLog
 from bot.delivery.limiter import RateLimiter, Throttle
-from bot.delivery.live_posts import PostRefresher
+from bot.delivery.post_refresher import PostRefresher
 from bot.delivery.progress import BroadcastMonitor
 from bot.delivery.sender import OutboxSender, Part
 from bot.delivery.shared_budget import SharedBudget
@@ -37,9 +37,9 @@ from bot.i18n import Catalogs
 from bot.isolation import LeasedEventIsolation
 from bot.middlewares import setup_middlewares
 from bot.polling import InboxPolling
-from bot.services.broadcasts import Progress
-from bot.services.live_posts import LivePost
-from bot.services.outbox import OutboxItem, Recipient
+from bot.services.community.broadcasts import Progress
+from bot.services.kernel.outbox import OutboxItem, Recipient
+from bot.services.ordering.live_posts import LivePost
 from bot.webhook import WebhookServer
 from handlers import commands, get_routers
 from handlers.notices import NoticeRenderer

@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING
 
 from aiogram.types import Update
 
-from bot.services import inbox
-from bot.services.clock import utcnow
-from bot.services.uow import handling
+from bot.services.kernel import inbox
+from bot.services.kernel.clock import utcnow
+from bot.services.kernel.uow import handling
 
 if TYPE_CHECKING:
     from bot.app import TuanBot

@@ -19,10 +19,10 @@ from handlers.admin import (
 )
 from handlers.common import fallback, help, lang, membership, start
 from handlers.leader import (
-    books,
     commission,
     group,
     handover,
+    picking,
     point,
     promoters,
     settings,
@@ -41,7 +41,7 @@ def get_routers() -> list[Router]:
         points.router(),
         invite.router(),
         handover.router(),
-        books.router(),
+        picking.router(),
         shortage.router(),
         commission.router(),
         statement.router(),

@@ -16,9 +16,9 @@ from aiogram.types import BufferedInputFile
 from aiogram.utils.i18n import gettext as _
 
 from bot.formatting import money
-from bot.services.exports import OrderRow, Statement
-from bot.services.pickups import Summary
-from bot.services.shipping import ShippingList
+from bot.services.books.exports import OrderRow, Statement
+from bot.services.pickup.handover import Summary
+from bot.services.pickup.shipping import ShippingList
 
 
 def csv_file(

@@ -1,4 +1,4 @@
-"""How each kind of queued message reads (see `bot.services.outbox.Kind`).
+"""How each kind of queued message reads (see `bot.services.kernel.outbox.Kind`).
 
 The sender calls the renderer at sending time, in the recipient's language at that moment: a
 group's community language, or a resident's own. Pickup codes only ever appear in private kinds.
@@ -31,12 +31,13 @@ from bot.formatting import (
     utf16_len,
 )
 from bot.i18n import Catalogs, private_language
-from bot.services import broadcasts, drops
-from bot.services.clock import utcnow
-from bot.services.live_posts import LivePost
-from bot.services.outbox import Kind, OutboxItem, Recipient
-from bot.services.points import PickupPoint
-from bot.services.views import ItemView
+from bot.services.community import broadcasts
+from bot.services.kernel.clock import utcnow
+from bot.services.kernel.outbox import Kind, OutboxItem, Recipient
+from bot.services.kernel.views import ItemView
+from bot.services.ordering import drops
+from bot.services.ordering.live_posts import LivePost
+from bot.services.pickup.point import PickupPoint
 from handlers import texts
 from handlers.admin.keyboards import decide_buttons, stop_broadcast
 from handlers.keyboards import join_button, start_keyboard

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 from aiogram.utils.i18n import gettext as _
 
 from bot.formatting import day, esc, local_time, money
-from bot.services import errors
-from bot.services.drop_format import DropFormatError, Problem
-from bot.services.points import BadPointField
+from bot.services.kernel import errors
+from bot.services.ordering.drop_format import DropFormatError, Problem
+from bot.services.pickup.point import BadPointField
 from handlers.parsing import BadUsage, WrongPlace
 
 DROP_FORMAT = (

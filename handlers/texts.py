@@ -19,12 +19,12 @@ from bot.formatting import (
     quantity,
     time_left,
 )
-from bot.services.broadcasts import Progress
-from bot.services.drops import DropPreview, PostView
-from bot.services.joins import CancelResult, JoinResult, OrderView
-from bot.services.pickups import CodeView, Line
-from bot.services.points import PickupPoint
-from bot.services.views import ItemView
+from bot.services.community.broadcasts import Progress
+from bot.services.kernel.views import ItemView
+from bot.services.ordering.drops import DropPreview, PostView
+from bot.services.ordering.joins import CancelResult, JoinResult, OrderView
+from bot.services.pickup.handover import CodeView, Line
+from bot.services.pickup.point import PickupPoint
 from models import GroupBuyState, OrderState
 
 
@@ -269,7 +269,7 @@ def preview(drop: DropPreview, tz: ZoneInfo, now: datetime, currency: str) -> st
 
 
 def drop_post(view: PostView, now: datetime, currency: str) -> str:
-    """A drop post as it stands: kept current by edits (see bot.delivery.live_posts), so its time
+    """A drop post as it stands: kept current by edits (see bot.delivery.post_refresher), so its time
     left is coarse (it changes every few minutes, not every second) and, once every item has
     closed, it shows the outcome instead."""
     tz = ZoneInfo(view.timezone)

@@ -22,8 +22,10 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.services import closing, drops, inbox, nudges, outbox, reminders
-from bot.services.clock import utcnow
+from bot.services.kernel import inbox, outbox
+from bot.services.kernel.clock import utcnow
+from bot.services.ordering import closing, drops, nudges
+from bot.services.pickup import reminders
 
 log = logging.getLogger(__name__)
 

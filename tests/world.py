@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import communities, drops
-from bot.services.communities import CommunityRef
-from bot.services.drop_format import parse_drop
-from bot.services.people import Actor, Profile
+from bot.services.community import communities
+from bot.services.community.communities import CommunityRef
+from bot.services.community.people import Actor, Profile
+from bot.services.ordering import drops
+from bot.services.ordering.drop_format import parse_drop
 from models import Community, GroupBuy, OutboxMessage, PickupCode
 
 ADMIN = Actor(user_id=1, is_admin=True)

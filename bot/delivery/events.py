@@ -12,8 +12,8 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.services import outbox
-from bot.services.clock import utcnow
+from bot.services.kernel import outbox
+from bot.services.kernel.clock import utcnow
 
 log = logging.getLogger(__name__)
 

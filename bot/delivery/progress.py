@@ -21,10 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.limiter import send_priority
 from bot.delivery.sender import Part, digest
-from bot.services import broadcasts, outbox
-from bot.services.broadcasts import Progress
-from bot.services.clock import utcnow
-from bot.services.outbox import Recipient
+from bot.services.community import broadcasts
+from bot.services.community.broadcasts import Progress
+from bot.services.kernel import outbox
+from bot.services.kernel.clock import utcnow
+from bot.services.kernel.outbox import Recipient
 
 log = logging.getLogger(__name__)
 

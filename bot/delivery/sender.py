@@ -53,9 +53,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.events import DeliveryLog
 from bot.delivery.limiter import send_priority
-from bot.services import broadcasts, communities, outbox
-from bot.services.clock import utcnow
-from bot.services.outbox import OutboxItem
+from bot.services.community import broadcasts, communities
+from bot.services.kernel import outbox
+from bot.services.kernel.clock import utcnow
+from bot.services.kernel.outbox import OutboxItem
 
 log = logging.getLogger(__name__)
 

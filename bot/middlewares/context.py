@@ -10,8 +10,8 @@ from aiogram import BaseMiddleware
 from aiogram.types import Chat, TelegramObject, User
 
 from bot.config import Settings
-from bot.services import communities, people
-from bot.services.people import Actor, Profile
+from bot.services.community import communities, people
+from bot.services.community.people import Actor, Profile
 
 
 def profile_of(user: User) -> Profile:

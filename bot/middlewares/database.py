@@ -9,7 +9,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.services.clock import utcnow
+from bot.services.kernel.clock import utcnow
 
 
 class DatabaseMiddleware(BaseMiddleware):

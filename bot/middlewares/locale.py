@@ -8,8 +8,8 @@ from aiogram.types import Chat, TelegramObject
 from aiogram.utils.i18n import I18nMiddleware
 
 from bot.i18n import Catalogs, private_language
-from bot.services.communities import CommunityRef
-from bot.services.people import UserRef
+from bot.services.community.communities import CommunityRef
+from bot.services.community.people import UserRef
 
 
 class LocaleMiddleware(I18nMiddleware):

@@ -17,7 +17,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 from aiogram.utils.i18n import gettext as _
 
-from bot.services.uow import AlreadyHandled
+from bot.services.kernel.uow import AlreadyHandled
 
 log = logging.getLogger(__name__)
 CALLBACK_ANSWER_LIMIT = 200

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.sender import OutboxSender
 from bot.formatting import esc, item_label
-from bot.services import after_sale
-from bot.services.people import Actor
+from bot.services.after_sale import requests
+from bot.services.community.people import Actor
 from handlers.admin.keyboards import Decide
 from models import RequestKind
 
@@ -25,7 +25,7 @@ async def decide(
     actor: Actor,
     sender: OutboxSender,
 ) -> None:
-    decision = await after_sale.decide(
+    decision = await requests.decide(
         session, actor, callback_data.request_id, callback_data.approve, now
     )
     sender.wake()

@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.sender import OutboxSender
 from bot.formatting import esc
-from bot.services import broadcasts, health
-from bot.services.people import Actor
+from bot.services.community import broadcasts
+from bot.services.community.people import Actor
+from bot.services.kernel import health
 from handlers import texts
 from handlers.admin.keyboards import StopBroadcast, stop_broadcast
 from handlers.parsing import BadUsage, need_private

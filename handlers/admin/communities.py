@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.formatting import esc, mention
 from bot.middlewares.context import profile_of
-from bot.services import communities
-from bot.services.communities import CommunityRef, require_community
-from bot.services.errors import UserUnknown
-from bot.services.people import Actor, Profile
+from bot.services.community import communities
+from bot.services.community.communities import CommunityRef, require_community
+from bot.services.community.people import Actor, Profile
+from bot.services.kernel.errors import UserUnknown
 from handlers import texts
 from handlers.parsing import BadUsage, need_group, need_private, positive_int, words
 from handlers.replies import answer

@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.delivery.sender import OutboxSender
 from bot.formatting import local_time
-from bot.services import drops
-from bot.services.drop_format import parse_drop
-from bot.services.people import Actor
+from bot.services.community.people import Actor
+from bot.services.ordering import drops
+from bot.services.ordering.drop_format import parse_drop
 from handlers import texts
 from handlers.parsing import BadUsage, clock_time, need_private, positive_int, words
 from handlers.replies import answer

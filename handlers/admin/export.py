@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.formatting import day, money
-from bot.services import exports
-from bot.services.people import Actor
+from bot.services.books import exports
+from bot.services.community.people import Actor
 from handlers import csv_files
 from handlers.parsing import BadUsage, iso_date, words
 from handlers.replies import answer_privately

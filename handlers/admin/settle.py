@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.delivery.sender import OutboxSender
 from bot.formatting import esc, money
-from bot.services import books
-from bot.services.drop_format import parse_price
-from bot.services.people import Actor
+from bot.services.books import ledger
+from bot.services.community.people import Actor
+from bot.services.ordering.drop_format import parse_price
 from handlers.parsing import BadUsage, need_private, positive_int, words
 
 
@@ -42,7 +42,7 @@ async def settle(
             "/settle community_id [amount]",
             _("Give the community's id (see /communities) and, for part of it, an amount."),
         )
-    payout = await books.settle(session, actor, community_id, amount, now)
+    payout = await ledger.settle(session, actor, community_id, amount, now)
     sender.wake()
     text = _("💸 Recorded a payout of {amount} to the leader of {community}.").format(
         amount=money(payout.amount, settings.currency), community=esc(payout.community)

@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.formatting import day, esc, item_label, local_time, quantity
-from bot.services import after_sale, shipping
-from bot.services.people import Actor
+from bot.services.after_sale import requests
+from bot.services.community.people import Actor
+from bot.services.pickup import shipping
 from handlers import csv_files, texts
 from handlers.parsing import iso_date, optional_arg
 from handlers.replies import answer_privately
@@ -50,7 +51,7 @@ async def shipping_list(
             ]
     out += ["", _("<b>Total to load</b>")]
     out += [f"• {esc(name)} {quantity(total, unit)}" for name, unit, total in load.totals]
-    shipped = await after_sale.mark_shipped(session, actor, load.pickup_date, now)
+    shipped = await requests.mark_shipped(session, actor, load.pickup_date, now)
     out.append("")
     if shipped.newly:
         out.append(

@@ -7,8 +7,8 @@ from aiogram.filters import Command
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.services.communities import CommunityRef
-from bot.services.people import Actor
+from bot.services.community.communities import CommunityRef
+from bot.services.community.people import Actor
 from handlers import commands
 from handlers.replies import answer
 

@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import LANGUAGES
 from bot.formatting import esc
-from bot.services import communities, people
-from bot.services.communities import CommunityRef, require_community
-from bot.services.people import Actor
+from bot.services.community import communities, people
+from bot.services.community.communities import CommunityRef, require_community
+from bot.services.community.people import Actor
 from handlers.parsing import BadUsage, words
 
 NAMES = {"en": "English", "zh": "简体中文"}

@@ -9,8 +9,8 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.formatting import esc
-from bot.services import communities
-from bot.services.communities import CommunityRef
+from bot.services.community import communities
+from bot.services.community.communities import CommunityRef
 
 
 async def added(event: ChatMemberUpdated, bot: Bot, community: CommunityRef | None) -> None:

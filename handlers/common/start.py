@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.formatting import esc
-from bot.services import referrals
-from bot.services.communities import CommunityRef
-from bot.services.people import Actor
+from bot.services.community import referrals
+from bot.services.community.communities import CommunityRef
+from bot.services.community.people import Actor
 from handlers.common.help import help_text
 from handlers.keyboards import start_keyboard
 from handlers.replies import answer

@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.formatting import esc, local_time, money
-from bot.services import books
-from bot.services.communities import CommunityRef
-from bot.services.people import Actor
+from bot.services.books import ledger
+from bot.services.community.communities import CommunityRef
+from bot.services.community.people import Actor
 from handlers import texts
 from handlers.leader.scope import led_community
 from handlers.replies import answer_privately
@@ -31,7 +31,7 @@ async def show_commission(
     leads: tuple[CommunityRef, ...],
 ) -> None:
     where = led_community(message, actor, community, leads)
-    report = await books.commission(session, actor, where, now)
+    report = await ledger.commission(session, actor, where, now)
     currency = settings.currency
     out = [
         _("💰 <b>Commission</b> — {community} ({rate})").format(

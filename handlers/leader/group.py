@@ -10,12 +10,12 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery.live_posts import PostRefresher
+from bot.delivery.post_refresher import PostRefresher
 from bot.delivery.sender import OutboxSender
 from bot.formatting import item_label, progress
-from bot.services import closing
-from bot.services.communities import CommunityRef, require_community
-from bot.services.people import Actor
+from bot.services.community.communities import CommunityRef, require_community
+from bot.services.community.people import Actor
+from bot.services.ordering import closing
 from handlers.parsing import BadUsage, need_group, positive_int, words
 
 

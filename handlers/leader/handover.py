@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.sender import OutboxSender
 from bot.formatting import esc, item_label, quantity
-from bot.services import pickups
-from bot.services.communities import CommunityRef
-from bot.services.people import Actor
+from bot.services.community.communities import CommunityRef
+from bot.services.community.people import Actor
+from bot.services.pickup import handover
 from handlers import texts
 from handlers.leader.scope import handover_scope, led_community
 from handlers.parsing import BadUsage, positive_int, words
@@ -39,7 +39,7 @@ async def arrived(
     numbers = [positive_int(arg) for arg in words(command)]
     if any(number is None for number in numbers):
         raise BadUsage("/arrived [n …]", _("Give item numbers, or nothing for every formed item."))
-    arrival = await pickups.confirm_arrival(
+    arrival = await handover.confirm_arrival(
         session, actor, where, [n for n in numbers if n is not None], now
     )
     sender.wake()
@@ -90,7 +90,7 @@ async def pickup(
     leads: tuple[CommunityRef, ...],
 ) -> None:
     async with typed_code(message, command, "/pickup code", actor, community, leads) as typed:
-        result = await pickups.hand_over(session, actor, *typed, now)
+        result = await handover.hand_over(session, actor, *typed, now)
     out = [
         _("✅ Hand over to <b>{name}</b> ({community}):").format(
             name=esc(result.resident), community=esc(result.community)
@@ -115,7 +115,7 @@ async def undo(
     leads: tuple[CommunityRef, ...],
 ) -> None:
     async with typed_code(message, command, "/undo code", actor, community, leads) as typed:
-        result = await pickups.undo_handover(session, actor, *typed, now)
+        result = await handover.undo_handover(session, actor, *typed, now)
     await message.answer(
         _("↩️ Undone: {name}'s goods are waiting for pickup again:").format(
             name=esc(result.resident)

@@ -15,11 +15,11 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.formatting import esc
-from bot.services import communities
-from bot.services.communities import CommunityRef
-from bot.services.errors import NotAllowed
-from bot.services.people import Actor
-from bot.services.points import LIMITS, PickupPoint, parse_fields
+from bot.services.community import communities
+from bot.services.community.communities import CommunityRef
+from bot.services.community.people import Actor
+from bot.services.kernel.errors import NotAllowed
+from bot.services.pickup.point import LIMITS, PickupPoint, parse_fields
 from handlers import texts
 from handlers.keyboards import start_keyboard
 from handlers.leader.scope import led_community

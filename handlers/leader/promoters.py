@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.formatting import esc, mention, money
-from bot.services import referrals
-from bot.services.communities import CommunityRef
-from bot.services.people import Actor
+from bot.services.community import referrals
+from bot.services.community.communities import CommunityRef
+from bot.services.community.people import Actor
 from handlers.leader.scope import led_community
 from handlers.replies import answer_privately
 

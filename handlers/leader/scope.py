@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiogram.types import Message
 
-from bot.services.communities import CommunityRef, pick_led_community, require_community
-from bot.services.errors import NotAllowed
-from bot.services.people import Actor
+from bot.services.community.communities import CommunityRef, pick_led_community, require_community
+from bot.services.community.people import Actor
+from bot.services.kernel.errors import NotAllowed
 
 
 def led_community(

@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import LANGUAGES
 from bot.formatting import esc
-from bot.services import communities
-from bot.services.communities import CommunityRef, SettingsChange
-from bot.services.people import Actor
+from bot.services.community import communities
+from bot.services.community.communities import CommunityRef, SettingsChange
+from bot.services.community.people import Actor
 from handlers import texts
 from handlers.leader.scope import led_community
 from handlers.parsing import BadUsage, clock_time

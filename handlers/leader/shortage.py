@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.sender import OutboxSender
 from bot.formatting import item_label, quantity
-from bot.services import shortages
-from bot.services.communities import CommunityRef
-from bot.services.people import Actor
+from bot.services.community.communities import CommunityRef
+from bot.services.community.people import Actor
+from bot.services.ordering import shortages
 from handlers.leader.scope import led_community
 from handlers.parsing import BadUsage, positive_int, words
 

@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.formatting import esc, money
-from bot.services import exports
-from bot.services.books import month_bounds
-from bot.services.communities import CommunityRef
-from bot.services.people import Actor
+from bot.services.books import exports
+from bot.services.books.ledger import month_bounds
+from bot.services.community.communities import CommunityRef
+from bot.services.community.people import Actor
 from handlers import csv_files
 from handlers.leader.scope import led_community
 from handlers.parsing import optional_arg

@@ -13,13 +13,14 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.delivery.live_posts import PostRefresher
+from bot.delivery.post_refresher import PostRefresher
 from bot.delivery.sender import OutboxSender
 from bot.formatting import item_label
-from bot.services import after_sale, joins
-from bot.services.communities import CommunityRef, require_community
-from bot.services.errors import ItemClosed
-from bot.services.people import UserRef
+from bot.services.after_sale import requests
+from bot.services.community.communities import CommunityRef, require_community
+from bot.services.community.people import UserRef
+from bot.services.kernel.errors import ItemClosed
+from bot.services.ordering import joins
 from handlers import texts
 from handlers.keyboards import JoinButton, start_keyboard
 from handlers.parsing import BadUsage, need_group, positive_int, words
@@ -112,7 +113,7 @@ async def cancel_command(
         if closed.state not in ("formed", "arrived"):
             raise
         # Formed: leaving now needs an admin's approval (until the goods ship).
-        asked = await after_sale.request_cancel(
+        asked = await requests.request_cancel(
             session, where, user.id, number, settings.admin_ids, now
         )
         sender.wake()

@@ -11,7 +11,8 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.services import joins, pickups
+from bot.services.ordering import joins
+from bot.services.pickup import handover
 from handlers import texts
 from handlers.replies import answer_privately
 
@@ -26,7 +27,7 @@ async def show_orders(
 
 async def show_codes(message: Message, bot: Bot, session: AsyncSession) -> None:
     assert message.from_user is not None
-    codes = await pickups.active_codes(session, message.from_user.id)
+    codes = await handover.active_codes(session, message.from_user.id)
     if not codes:
         text = _("You have no pickup codes right now. You get one when an item you joined forms.")
     else:

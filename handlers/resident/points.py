@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.formatting import esc, local_time
-from bot.services import books
+from bot.services.books import ledger
 from handlers import texts
 from handlers.replies import answer_privately
 
@@ -22,7 +22,7 @@ async def show_points(
     message: Message, bot: Bot, session: AsyncSession, now: datetime, settings: Settings
 ) -> None:
     assert message.from_user is not None
-    report = await books.points(session, message.from_user.id)
+    report = await ledger.points(session, message.from_user.id)
     tz = ZoneInfo(settings.timezone)
     out = [_("⭐ <b>Your points: {balance}</b>").format(balance=report.balance)]
     if not report.lines:

@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.delivery.sender import OutboxSender
 from bot.formatting import item_label, local_time, quantity
-from bot.services import after_sale
-from bot.services.after_sale import MAX_PHOTOS, MAX_REASON, MIN_PHOTOS
+from bot.services.after_sale import requests
+from bot.services.after_sale.requests import MAX_PHOTOS, MAX_REASON, MIN_PHOTOS
 from handlers.parsing import need_private
 
 BUTTON_TEXT = 40
@@ -38,7 +38,7 @@ class ReturnDialog(StatesGroup):
 async def begin(message: Message, session: AsyncSession, now: datetime, settings: Settings) -> None:
     need_private(message, "return")
     assert message.from_user is not None
-    candidates = await after_sale.return_candidates(session, message.from_user.id, now)
+    candidates = await requests.return_candidates(session, message.from_user.id, now)
     if not candidates:
         await message.answer(_("You have no picked-up orders from the last 30 days to return."))
         return
@@ -76,9 +76,7 @@ async def pick(
     now: datetime,
     state: FSMContext,
 ) -> None:
-    order = await after_sale.check_return(
-        session, callback.from_user.id, callback_data.order_id, now
-    )
+    order = await requests.check_return(session, callback.from_user.id, callback_data.order_id, now)
     await state.set_state(ReturnDialog.describing)
     await state.update_data(order_id=order.order_id, photos=[], reason="")
     await callback.answer()
@@ -154,7 +152,7 @@ async def done(
             )
         )
         return
-    asked = await after_sale.request_return(
+    asked = await requests.request_return(
         session,
         message.from_user.id,
         data["order_id"],

@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from bot.db import create_engine, create_session_factory
-from bot.services.clock import utcnow
+from bot.services.kernel.clock import utcnow
 from models import DropPost, PostState
 from tests.e2e.conftest import RunningBot
 from tests.e2e.story import Story

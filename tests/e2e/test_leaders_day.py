@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import update
 
 from bot.db import create_engine, create_session_factory
-from bot.services.clock import utcnow
+from bot.services.kernel.clock import utcnow
 from models import GroupBuy
 from tests.e2e.conftest import RunningBot
 from tests.e2e.story import Story

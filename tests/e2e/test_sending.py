@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.services import communities
-from bot.services.people import Actor
+from bot.services.community import communities
+from bot.services.community.people import Actor
 from tests.e2e.conftest import RunningBot, make_settings
 from tests.e2e.story import Story
 from tests.fakegram import FakeTelegram, Fault, Limits

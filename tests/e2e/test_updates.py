@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from bot.db import create_engine, create_session_factory
-from bot.services import inbox, joins
-from bot.services.uow import handling
+from bot.services.kernel import inbox
+from bot.services.kernel.uow import handling
+from bot.services.ordering import joins
 from handlers.keyboards import JoinButton
 from models import Community, InboxUpdate
 from tests.e2e.conftest import RunningBot

@@ -11,19 +11,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import (
-    after_sale,
-    books,
-    closing,
-    exports,
-    joins,
-    pickups,
-    referrals,
-    shortages,
-)
-from bot.services.books import commission_on, month_bounds
-from bot.services.communities import CommunityRef
-from bot.services.errors import (
+from bot.services.after_sale import requests
+from bot.services.books import exports, ledger
+from bot.services.books.ledger import commission_on, month_bounds
+from bot.services.community import referrals
+from bot.services.community.communities import CommunityRef
+from bot.services.community.people import Actor
+from bot.services.kernel.errors import (
     AlreadyRequested,
     CommunityUnknown,
     NotAllowed,
@@ -33,7 +27,8 @@ from bot.services.errors import (
     SettleTooMuch,
     ShortTooMany,
 )
-from bot.services.people import Actor
+from bot.services.ordering import closing, joins, shortages
+from bot.services.pickup import handover
 from models import CodeState, GroupBuy, Order, OrderState, OutboxMessage, PickupCode
 from tests.world import ADMIN, SHANGHAI, make_community, make_resident, publish
 
@@ -64,7 +59,7 @@ async def arrived(session: AsyncSession, now: datetime) -> CommunityRef:
     await joins.join(session, community.id, ALICE, now, number=2)
     await joins.join(session, community.id, BOB, now, number=1)
     await closing.close_due(session, now + timedelta(hours=1))
-    await pickups.confirm_arrival(session, LEADER, community, [], now + timedelta(hours=2))
+    await handover.confirm_arrival(session, LEADER, community, [], now + timedelta(hours=2))
     return community
 
 
@@ -73,25 +68,25 @@ async def test_pickup_earns_commission_and_points_and_undo_reverses_them(
 ) -> None:
     later = now + timedelta(hours=3)
     code = (await codes_of(session, arrived.id))[ALICE]
-    await pickups.hand_over(session, LEADER, [arrived], code, later)
-    report = await books.commission(session, LEADER, arrived, later)
+    await handover.hand_over(session, LEADER, [arrived], code, later)
+    report = await ledger.commission(session, LEADER, arrived, later)
     # 10 % of ¥25.00 and of ¥30.00, per order, rounded down to the fen.
     assert (report.rate, report.earned, report.settled, report.unsettled) == (1000, 550, 0, 550)
     assert sorted((line.item, line.amount, line.commission) for line in report.lines) == [
         ("Eggs", 2500, 250),
         ("Tea", 3000, 300),
     ]
-    points = await books.points(session, ALICE)
+    points = await ledger.points(session, ALICE)
     assert points.balance == 25  # Tea earns no points
     assert [(line.item, line.points) for line in points.lines] == [("Eggs", 25)]
 
-    await pickups.undo_handover(session, LEADER, [arrived], code, later + timedelta(minutes=5))
-    report = await books.commission(session, LEADER, arrived, later)
+    await handover.undo_handover(session, LEADER, [arrived], code, later + timedelta(minutes=5))
+    report = await ledger.commission(session, LEADER, arrived, later)
     assert report.earned == 0 and len(report.lines) == 4  # two entries and their reversals
-    assert (await books.points(session, ALICE)).balance == 0
-    await pickups.hand_over(session, LEADER, [arrived], code, later + timedelta(minutes=6))
-    assert (await books.commission(session, LEADER, arrived, later)).earned == 550
-    assert (await books.points(session, ALICE)).balance == 25
+    assert (await ledger.points(session, ALICE)).balance == 0
+    await handover.hand_over(session, LEADER, [arrived], code, later + timedelta(minutes=6))
+    assert (await ledger.commission(session, LEADER, arrived, later)).earned == 550
+    assert (await ledger.points(session, ALICE)).balance == 25
 
 
 async def test_commission_counts_only_what_arrived(
@@ -99,8 +94,8 @@ async def test_commission_counts_only_what_arrived(
 ) -> None:
     await shortages.report_short(session, LEADER, arrived, 1, 1, now)  # Bob's egg box is missing
     codes = await codes_of(session, arrived.id)
-    await pickups.hand_over(session, LEADER, [arrived], codes[ALICE], now)
-    assert (await books.commission(session, LEADER, arrived, now)).earned == 550
+    await handover.hand_over(session, LEADER, [arrived], codes[ALICE], now)
+    assert (await ledger.commission(session, LEADER, arrived, now)).earned == 550
     assert BOB in codes  # Bob's code exists, but there is nothing to hand over or earn
 
 
@@ -108,24 +103,24 @@ async def test_payouts_settle_the_unsettled_and_tell_the_leader(
     session: AsyncSession, now: datetime, arrived: CommunityRef
 ) -> None:
     with pytest.raises(NothingToSettle):
-        await books.settle(session, ADMIN, arrived.id, None, now)
+        await ledger.settle(session, ADMIN, arrived.id, None, now)
     codes = await codes_of(session, arrived.id)
     for resident in (ALICE, BOB):
-        await pickups.hand_over(session, LEADER, [arrived], codes[resident], now)
-    assert (await books.commission(session, LEADER, arrived, now)).unsettled == 675
+        await handover.hand_over(session, LEADER, [arrived], codes[resident], now)
+    assert (await ledger.commission(session, LEADER, arrived, now)).unsettled == 675
     with pytest.raises(SettleTooMuch) as caught:
-        await books.settle(session, ADMIN, arrived.id, 676, now)
+        await ledger.settle(session, ADMIN, arrived.id, 676, now)
     assert caught.value.unsettled == 675
     with pytest.raises(NotAllowed):
-        await books.settle(session, LEADER, arrived.id, 100, now)
+        await ledger.settle(session, LEADER, arrived.id, 100, now)
     with pytest.raises(CommunityUnknown):
-        await books.settle(session, ADMIN, 999, 100, now)
+        await ledger.settle(session, ADMIN, 999, 100, now)
 
-    paid = await books.settle(session, ADMIN, arrived.id, 500, now)
+    paid = await ledger.settle(session, ADMIN, arrived.id, 500, now)
     assert (paid.amount, paid.unsettled, paid.leader_id) == (500, 175, LEADER.user_id)
-    rest = await books.settle(session, ADMIN, arrived.id, None, now)
+    rest = await ledger.settle(session, ADMIN, arrived.id, None, now)
     assert (rest.amount, rest.unsettled) == (175, 0)
-    report = await books.commission(session, LEADER, arrived, now)
+    report = await ledger.commission(session, LEADER, arrived, now)
     assert (report.earned, report.settled, report.unsettled) == (675, 675, 0)
     told = (
         await session.scalars(select(OutboxMessage.payload).where(OutboxMessage.kind == "payout"))
@@ -169,7 +164,7 @@ async def _some_returns(session: AsyncSession, rng: random.Random, at: datetime)
     for order_id, user_id in picked:
         if rng.random() < 0.05:
             with contextlib.suppress(AlreadyRequested, ReturnWindowOver):
-                request = await after_sale.request_return(
+                request = await requests.request_return(
                     session, user_id, order_id, "broken", ["a", "b"], frozenset({1}), at
                 )
                 asked.append(request.request_id)
@@ -230,25 +225,27 @@ async def test_a_generated_month_balances_in_every_book(
                 if rng.random() < 0.2:
                     with contextlib.suppress(ShortTooMany):  # all of it already short
                         await shortages.report_short(session, leader, place, number, 1, arrival)
-            await pickups.confirm_arrival(session, leader, place, [], arrival)
+            await handover.confirm_arrival(session, leader, place, [], arrival)
             for code in (await codes_of(session, place.id)).values():
                 if rng.random() < 0.85:
                     handed_at = arrival + timedelta(minutes=rng.randint(1, 120))
                     try:
-                        await pickups.hand_over(session, leader, [place], code, handed_at)
+                        await handover.hand_over(session, leader, [place], code, handed_at)
                     except NothingToHandOver:  # everything on it was short
                         continue
                     if rng.random() < 0.1:
-                        await pickups.undo_handover(
+                        await handover.undo_handover(
                             session, leader, [place], code, handed_at + timedelta(minutes=5)
                         )
             for returned in await _some_returns(session, rng, arrival + timedelta(hours=4)):
-                await after_sale.decide(
+                await requests.decide(
                     session, ADMIN, returned, rng.random() < 0.7, arrival + timedelta(hours=5)
                 )
             if rng.random() < 0.3:
                 with contextlib.suppress(NothingToSettle):
-                    await books.settle(session, ADMIN, place.id, None, arrival + timedelta(hours=3))
+                    await ledger.settle(
+                        session, ADMIN, place.id, None, arrival + timedelta(hours=3)
+                    )
 
     rows = await exports.orders_between(session, ADMIN, start, end)
     assert len(rows) > 200
@@ -267,7 +264,7 @@ async def test_a_generated_month_balances_in_every_book(
     for place, leader in zip(places, leaders, strict=True):
         own = [row for row in rows if row.community == place.name]
         sheet = await exports.statement(session, leader, place, start, end)
-        report = await books.commission(session, leader, place, end_of_month)
+        report = await ledger.commission(session, leader, place, end_of_month)
         assert sheet.earned == sum(row.commission for row in own) == report.this_month
         assert sheet.balance_before == 0
         assert sheet.balance_after == report.unsettled
@@ -276,7 +273,7 @@ async def test_a_generated_month_balances_in_every_book(
         undone += sum(1 for line in sheet.lines if line.reason in ("undo", "return"))
     assert paid_out > 0 and undone > 0  # the month really had payouts and undone handovers
     for user in residents:
-        balance = (await books.points(session, user)).balance
+        balance = (await ledger.points(session, user)).balance
         assert balance == sum(row.points for row in rows if row.resident_id == user)
     # And the raw orders agree with the export (nothing left out or counted twice).
     total = sum(

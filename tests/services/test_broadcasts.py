@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.db import create_session_factory
-from bot.services import broadcasts
+from bot.services.community import broadcasts
 from tests.world import ADMIN, make_community
 
 

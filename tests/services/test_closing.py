@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import closing, joins
-from bot.services.errors import ItemClosed, ItemNotFound, NotAllowed
-from bot.services.people import Actor
+from bot.services.community.people import Actor
+from bot.services.kernel.errors import ItemClosed, ItemNotFound, NotAllowed
+from bot.services.ordering import closing, joins
 from models import (
     CodeState,
     DropItem,

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.db import create_session_factory
-from bot.services import closing, joins
-from bot.services.errors import DomainError, ItemClosed, OverLimit, SoldOut
-from bot.services.sql import upsert
+from bot.services.kernel.errors import DomainError, ItemClosed, OverLimit, SoldOut
+from bot.services.kernel.sql import upsert
+from bot.services.ordering import closing, joins
 from models import DropItem, GroupBuyState, Order, OrderState, User
 from tests.world import group_buy, make_community, publish
 

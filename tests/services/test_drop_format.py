@@ -6,7 +6,7 @@ from datetime import date, time, timedelta
 
 import pytest
 
-from bot.services.drop_format import (
+from bot.services.ordering.drop_format import (
     MAX_ITEMS,
     Deadline,
     DropFormatError,

@@ -8,16 +8,16 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import closing, drops
-from bot.services.drop_format import parse_drop
-from bot.services.errors import (
+from bot.services.community.people import Actor
+from bot.services.kernel.errors import (
     DropAlreadyPublished,
     DropNotFound,
     NoActiveCommunities,
     NotAllowed,
     PickupBeforeDeadline,
 )
-from bot.services.people import Actor
+from bot.services.ordering import closing, drops
+from bot.services.ordering.drop_format import parse_drop
 from models import DropPost, GroupBuy, GroupBuyState, OutboxMessage, PostState
 from tests.world import ADMIN, SHANGHAI, group_buy, make_community, publish
 

@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import inbox, joins
-from bot.services.communities import CommunityRef
-from bot.services.uow import AlreadyHandled, handling
+from bot.services.community.communities import CommunityRef
+from bot.services.kernel import inbox
+from bot.services.kernel.uow import AlreadyHandled, handling
+from bot.services.ordering import joins
 from models import InboxUpdate, Order
 from tests.world import make_community, make_resident, publish
 

@@ -8,8 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import joins
-from bot.services.errors import (
+from bot.services.kernel.errors import (
     BadQuantity,
     ItemClosed,
     ItemNotFound,
@@ -17,6 +16,7 @@ from bot.services.errors import (
     OverLimit,
     SoldOut,
 )
+from bot.services.ordering import joins
 from models import DropItem, Order, OrderState
 from tests.world import group_buy, make_community, make_resident, publish
 

@@ -11,26 +11,18 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.db import create_session_factory
-from bot.services import (
-    closing,
-    communities,
-    joins,
-    live_posts,
-    nudges,
-    pickups,
-    reminders,
-    shipping,
-    shortages,
-)
-from bot.services.communities import CommunityRef, SettingsChange
-from bot.services.errors import (
+from bot.services.community import communities
+from bot.services.community.communities import CommunityRef, SettingsChange
+from bot.services.community.people import Actor
+from bot.services.kernel.errors import (
     ItemNotFormed,
     NotAllowed,
     NothingToHandOver,
     NothingToShip,
     ShortTooMany,
 )
-from bot.services.people import Actor
+from bot.services.ordering import closing, joins, live_posts, nudges, shortages
+from bot.services.pickup import handover, reminders, shipping
 from models import DropPost, Order, OrderState
 from tests.world import (
     ADMIN,
@@ -85,7 +77,7 @@ async def test_a_shortage_falls_on_the_latest_joiners_first(
     assert notices[BOB]["refund"] == 1200 and notices[BOB]["items"][0]["kept"] == 0
     assert notices[ALICE]["refund"] == 1200 and notices[ALICE]["items"][0]["kept"] == 1
 
-    picking = await pickups.summary(session, LEADER, sunny, None)
+    picking = await handover.summary(session, LEADER, sunny, None)
     eggs = picking.items[0]
     assert (eggs.name, eggs.quantity, eggs.buyers, eggs.short) == ("Eggs", 1, 1, 2)
     assert [
@@ -93,13 +85,13 @@ async def test_a_shortage_falls_on_the_latest_joiners_first(
     ] == [("Alice", [("Eggs", 1), ("Milk", 1)])]
 
     # On arrival, the "ready" messages and the handover count what arrived.
-    await pickups.confirm_arrival(session, LEADER, sunny, [], now + timedelta(days=1))
+    await handover.confirm_arrival(session, LEADER, sunny, [], now + timedelta(days=1))
     ready = {row.user_id: row.payload for row in await queued(session, "ready")}
     assert set(ready) == {ALICE}  # Bob has nothing left to collect
     assert [(i["name"], i["quantity"]) for i in ready[ALICE]["items"]] == [("Eggs", 1), ("Milk", 1)]
     with pytest.raises(NothingToHandOver):
-        await pickups.hand_over(session, LEADER, [sunny], await code_of(session, BOB), now)
-    handed = await pickups.hand_over(session, LEADER, [sunny], await code_of(session, ALICE), now)
+        await handover.hand_over(session, LEADER, [sunny], await code_of(session, BOB), now)
+    handed = await handover.hand_over(session, LEADER, [sunny], await code_of(session, ALICE), now)
     assert [(line.name, line.quantity) for line in handed.items] == [("Eggs", 1), ("Milk", 1)]
 
     mine = {o.name: o for o in await joins.my_orders(session, ALICE, now)}
@@ -129,7 +121,7 @@ async def test_a_shortage_is_refused_when_it_cannot_be_true(
 async def test_a_second_shortage_after_arrival_adds_up(
     session: AsyncSession, now: datetime, sunny: CommunityRef
 ) -> None:
-    await pickups.confirm_arrival(session, LEADER, sunny, [], now)
+    await handover.confirm_arrival(session, LEADER, sunny, [], now)
     await shortages.report_short(session, LEADER, sunny, 1, 1, now)
     await shortages.report_short(session, LEADER, sunny, 1, 1, now)
     # Bob (latest) first, then Alice: two separate notices, each about its own change.
@@ -193,11 +185,11 @@ def shanghai(day: int, hour: int, minute: int = 0) -> datetime:
 async def test_residents_with_goods_waiting_are_reminded_on_the_pickup_day_and_the_next(
     session: AsyncSession, now: datetime, sunny: CommunityRef
 ) -> None:
-    await pickups.confirm_arrival(session, LEADER, sunny, [], shanghai(25, 9))
+    await handover.confirm_arrival(session, LEADER, sunny, [], shanghai(25, 9))
     assert await reminders.auto_remind(session, shanghai(25, 18, 59)) == 0
     assert await reminders.auto_remind(session, shanghai(25, 19, 0)) == 2
     assert await reminders.auto_remind(session, shanghai(25, 19, 1)) == 0  # once a day
-    await pickups.hand_over(session, LEADER, [sunny], await code_of(session, ALICE), now)
+    await handover.hand_over(session, LEADER, [sunny], await code_of(session, ALICE), now)
     assert await reminders.auto_remind(session, shanghai(26, 19, 5)) == 1  # Bob, the next day
     assert await reminders.auto_remind(session, shanghai(27, 19, 5)) == 0  # never a third day
     sent = await queued(session, "reminder")
@@ -207,7 +199,7 @@ async def test_residents_with_goods_waiting_are_reminded_on_the_pickup_day_and_t
 async def test_goods_that_arrive_after_the_reminder_time_wait_for_the_next_day(
     session: AsyncSession, now: datetime, sunny: CommunityRef
 ) -> None:
-    await pickups.confirm_arrival(session, LEADER, sunny, [], shanghai(25, 19, 30))
+    await handover.confirm_arrival(session, LEADER, sunny, [], shanghai(25, 19, 30))
     assert await reminders.auto_remind(session, shanghai(25, 19, 45)) == 0
     assert await reminders.auto_remind(session, shanghai(26, 19, 0)) == 2
 
@@ -215,7 +207,7 @@ async def test_goods_that_arrive_after_the_reminder_time_wait_for_the_next_day(
 async def test_reminders_can_be_moved_or_turned_off_and_are_not_made_up_hours_late(
     session: AsyncSession, now: datetime, sunny: CommunityRef
 ) -> None:
-    await pickups.confirm_arrival(session, LEADER, sunny, [], shanghai(25, 9))
+    await handover.confirm_arrival(session, LEADER, sunny, [], shanghai(25, 9))
     assert await reminders.auto_remind(session, shanghai(25, 22, 30)) == 0  # 3.5 h late: no
     await communities.update_settings(
         session, LEADER, await reload(session, sunny.id), SettingsChange(reminder_time="")
@@ -232,7 +224,7 @@ async def test_a_reminder_time_set_later_the_same_day_still_reminds_that_day(
 ) -> None:
     # The default 19:00 look happened with nothing ready; the leader then sets 20:30.
     assert await reminders.auto_remind(session, shanghai(25, 19, 30)) == 0
-    await pickups.confirm_arrival(session, LEADER, sunny, [], shanghai(25, 19, 40))
+    await handover.confirm_arrival(session, LEADER, sunny, [], shanghai(25, 19, 40))
     await communities.update_settings(
         session, LEADER, await reload(session, sunny.id), SettingsChange(reminder_time="20:30")
     )

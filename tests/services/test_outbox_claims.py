@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.sender import CLAIM_LEASE
-from bot.services import outbox
-from bot.services.outbox import Kind, Notice
+from bot.services.kernel import outbox
+from bot.services.kernel.outbox import Kind, Notice
 
 
 async def queue_broadcasts(session: AsyncSession, count: int, now: datetime) -> None:

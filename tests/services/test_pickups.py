@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import closing, joins, pickups
-from bot.services.communities import CommunityRef
-from bot.services.errors import (
+from bot.services.community.communities import CommunityRef
+from bot.services.community.people import Actor
+from bot.services.kernel.errors import (
     CodeMalformed,
     CodeOtherCommunity,
     CodeUnknown,
@@ -23,7 +23,8 @@ from bot.services.errors import (
     NothingToUndo,
     UndoTooLate,
 )
-from bot.services.people import Actor
+from bot.services.ordering import closing, joins
+from bot.services.pickup import handover
 from models import CodeState, OrderState, OutboxMessage, PickupCode
 from models import Order as OrderRow
 from tests.world import code_of, make_community, make_resident, publish
@@ -47,7 +48,7 @@ async def sunny(session: AsyncSession, now: datetime) -> CommunityRef:
 async def test_summary_totals_items_and_lists_each_resident(
     session: AsyncSession, now: datetime, sunny: CommunityRef
 ) -> None:
-    summary = await pickups.summary(session, LEADER, sunny, None)
+    summary = await handover.summary(session, LEADER, sunny, None)
     assert summary.pickup_date == date(2026, 11, 25)
     assert [(i.number, i.name, i.quantity, i.buyers) for i in summary.items] == [
         (1, "Eggs", 3, 2),
@@ -60,23 +61,23 @@ async def test_summary_totals_items_and_lists_each_resident(
         ("Bob", [("Eggs", 1)]),
     ]
     with pytest.raises(NotAllowed):
-        await pickups.summary(session, Actor(100, is_admin=False), sunny, None)
+        await handover.summary(session, Actor(100, is_admin=False), sunny, None)
     with pytest.raises(NothingClosed):
-        await pickups.summary(session, LEADER, sunny, date(2026, 1, 1))
+        await handover.summary(session, LEADER, sunny, date(2026, 1, 1))
 
 
 async def test_pickup_before_arrival_is_refused(
     session: AsyncSession, now: datetime, sunny: CommunityRef
 ) -> None:
     with pytest.raises(GoodsNotArrived) as caught:
-        await pickups.hand_over(session, LEADER, [sunny], await code_of(session, 100), now)
+        await handover.hand_over(session, LEADER, [sunny], await code_of(session, 100), now)
     assert caught.value.items == ["Eggs", "Milk"]
 
 
 async def test_arrival_readies_orders_and_tells_each_buyer_privately(
     session: AsyncSession, now: datetime, sunny: CommunityRef
 ) -> None:
-    arrival = await pickups.confirm_arrival(session, LEADER, sunny, [], now)
+    arrival = await handover.confirm_arrival(session, LEADER, sunny, [], now)
     assert [(line.number, line.quantity) for line in arrival.items] == [(1, 3), (2, 1)]
     assert arrival.residents == 2
     ready = (
@@ -87,32 +88,32 @@ async def test_arrival_readies_orders_and_tells_each_buyer_privately(
     assert alice.payload["code"] == await code_of(session, 100)
     assert [i["name"] for i in alice.payload["items"]] == ["Eggs", "Milk"]
     with pytest.raises(NothingToArrive):
-        await pickups.confirm_arrival(session, LEADER, sunny, [], now)
+        await handover.confirm_arrival(session, LEADER, sunny, [], now)
 
 
 async def test_arrival_of_named_items_and_refusals(
     session: AsyncSession, now: datetime, sunny: CommunityRef
 ) -> None:
     with pytest.raises(ItemNotFormed) as caught:
-        await pickups.confirm_arrival(session, LEADER, sunny, [3], now)  # Tea failed
+        await handover.confirm_arrival(session, LEADER, sunny, [3], now)  # Tea failed
     assert caught.value.state == "failed"
     with pytest.raises(ItemNotFormed) as missing:
-        await pickups.confirm_arrival(session, LEADER, sunny, [9], now)
+        await handover.confirm_arrival(session, LEADER, sunny, [9], now)
     assert missing.value.state is None
     with pytest.raises(NotAllowed):
-        await pickups.confirm_arrival(session, Actor(101, is_admin=False), sunny, [1], now)
-    arrival = await pickups.confirm_arrival(session, LEADER, sunny, [1], now)
+        await handover.confirm_arrival(session, Actor(101, is_admin=False), sunny, [1], now)
+    arrival = await handover.confirm_arrival(session, LEADER, sunny, [1], now)
     assert [line.name for line in arrival.items] == ["Eggs"]
 
     # Alice's milk has not arrived: she gets her eggs now and the code stays valid for the milk.
-    handed = await pickups.hand_over(session, LEADER, [sunny], await code_of(session, 100), now)
+    handed = await handover.hand_over(session, LEADER, [sunny], await code_of(session, 100), now)
     assert [(line.name, line.quantity) for line in handed.items] == [("Eggs", 2)]
     assert [line.name for line in handed.waiting] == ["Milk"]
     assert not handed.code_used
     with pytest.raises(GoodsNotArrived):
-        await pickups.hand_over(session, LEADER, [sunny], await code_of(session, 100), now)
-    await pickups.confirm_arrival(session, LEADER, sunny, [2], now)
-    rest = await pickups.hand_over(session, LEADER, [sunny], await code_of(session, 100), now)
+        await handover.hand_over(session, LEADER, [sunny], await code_of(session, 100), now)
+    await handover.confirm_arrival(session, LEADER, sunny, [2], now)
+    rest = await handover.hand_over(session, LEADER, [sunny], await code_of(session, 100), now)
     assert [line.name for line in rest.items] == ["Milk"]
     assert rest.code_used
 
@@ -120,9 +121,9 @@ async def test_arrival_of_named_items_and_refusals(
 async def test_pickup_uses_the_code_up_and_refuses_it_after(
     session: AsyncSession, now: datetime, sunny: CommunityRef
 ) -> None:
-    await pickups.confirm_arrival(session, LEADER, sunny, [], now)
+    await handover.confirm_arrival(session, LEADER, sunny, [], now)
     code = await code_of(session, 100)
-    handed = await pickups.hand_over(session, LEADER, [sunny], code, now)
+    handed = await handover.hand_over(session, LEADER, [sunny], code, now)
     assert handed.resident == "Alice"
     assert [(line.name, line.unit, line.quantity) for line in handed.items] == [
         ("Eggs", "box", 2),
@@ -131,7 +132,7 @@ async def test_pickup_uses_the_code_up_and_refuses_it_after(
     assert handed.code_used
     later = now + timedelta(minutes=5)
     with pytest.raises(CodeUsed) as caught:
-        await pickups.hand_over(session, LEADER, [sunny], code, later)
+        await handover.hand_over(session, LEADER, [sunny], code, later)
     assert caught.value.used_at == now
     states = (await session.scalars(select(OrderRow.state).where(OrderRow.user_id == 100))).all()
     assert set(states) == {OrderState.PICKED_UP}
@@ -139,29 +140,29 @@ async def test_pickup_uses_the_code_up_and_refuses_it_after(
 
 async def test_code_refusals(session: AsyncSession, now: datetime, sunny: CommunityRef) -> None:
     river = await make_community(session, now, chat_id=-1002, name="River", leader_id=60)
-    await pickups.confirm_arrival(session, LEADER, sunny, [], now)
+    await handover.confirm_arrival(session, LEADER, sunny, [], now)
     code = await code_of(session, 100)
     for bad in ("123", "12345678", "abcdefg", ""):
         with pytest.raises(CodeMalformed):
-            await pickups.hand_over(session, LEADER, [sunny], bad, now)
+            await handover.hand_over(session, LEADER, [sunny], bad, now)
     unknown = "1000000" if code != "1000000" else "1000001"
     with pytest.raises(CodeUnknown):
-        await pickups.hand_over(session, LEADER, [sunny], unknown, now)
+        await handover.hand_over(session, LEADER, [sunny], unknown, now)
     with pytest.raises(CodeOtherCommunity):
-        await pickups.hand_over(session, Actor(60, is_admin=False), [river], code, now)
+        await handover.hand_over(session, Actor(60, is_admin=False), [river], code, now)
     # The refusals changed nothing: the right leader can still hand over.
-    assert (await pickups.hand_over(session, LEADER, [sunny], code, now)).code_used
+    assert (await handover.hand_over(session, LEADER, [sunny], code, now)).code_used
 
 
 async def test_undo_within_the_hour_only(
     session: AsyncSession, now: datetime, sunny: CommunityRef
 ) -> None:
-    await pickups.confirm_arrival(session, LEADER, sunny, [], now)
+    await handover.confirm_arrival(session, LEADER, sunny, [], now)
     alice, bob = await code_of(session, 100), await code_of(session, 101)
     with pytest.raises(NothingToUndo):
-        await pickups.undo_handover(session, LEADER, [sunny], alice, now)
-    await pickups.hand_over(session, LEADER, [sunny], alice, now)
-    undone = await pickups.undo_handover(
+        await handover.undo_handover(session, LEADER, [sunny], alice, now)
+    await handover.hand_over(session, LEADER, [sunny], alice, now)
+    undone = await handover.undo_handover(
         session, LEADER, [sunny], alice, now + timedelta(minutes=59)
     )
     assert [line.name for line in undone.items] == ["Eggs", "Milk"]
@@ -171,39 +172,39 @@ async def test_undo_within_the_hour_only(
     assert code is not None
     assert code.state is CodeState.ACTIVE
     assert code.used_at is None
-    assert [u.resident for u in await pickups.unpicked(session, LEADER, sunny)] == ["Alice", "Bob"]
+    assert [u.resident for u in await handover.unpicked(session, LEADER, sunny)] == ["Alice", "Bob"]
 
-    await pickups.hand_over(session, LEADER, [sunny], bob, now)
+    await handover.hand_over(session, LEADER, [sunny], bob, now)
     with pytest.raises(UndoTooLate):
-        await pickups.undo_handover(session, LEADER, [sunny], bob, now + timedelta(minutes=61))
+        await handover.undo_handover(session, LEADER, [sunny], bob, now + timedelta(minutes=61))
 
 
 async def test_unpicked_and_remind_at_most_hourly(
     session: AsyncSession, now: datetime, sunny: CommunityRef
 ) -> None:
-    await pickups.confirm_arrival(session, LEADER, sunny, [], now)
-    await pickups.hand_over(session, LEADER, [sunny], await code_of(session, 101), now)
-    waiting = await pickups.unpicked(session, LEADER, sunny)
+    await handover.confirm_arrival(session, LEADER, sunny, [], now)
+    await handover.hand_over(session, LEADER, [sunny], await code_of(session, 101), now)
+    waiting = await handover.unpicked(session, LEADER, sunny)
     assert [(u.resident, [line.name for line in u.items]) for u in waiting] == [
         ("Alice", ["Eggs", "Milk"])
     ]
-    assert await pickups.remind(session, LEADER, sunny, now) == (1, 0)
-    assert await pickups.remind(session, LEADER, sunny, now + timedelta(minutes=10)) == (0, 1)
+    assert await handover.remind(session, LEADER, sunny, now) == (1, 0)
+    assert await handover.remind(session, LEADER, sunny, now + timedelta(minutes=10)) == (0, 1)
     reminders = (
         await session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "reminder"))
     ).all()
     assert [m.user_id for m in reminders] == [100]
     with pytest.raises(NotAllowed):
-        await pickups.remind(session, Actor(100, is_admin=False), sunny, now)
+        await handover.remind(session, Actor(100, is_admin=False), sunny, now)
 
 
 async def test_codes_of_a_resident(
     session: AsyncSession, now: datetime, sunny: CommunityRef
 ) -> None:
-    codes = await pickups.active_codes(session, 100)
+    codes = await handover.active_codes(session, 100)
     assert len(codes) == 1
     assert codes[0].code == await code_of(session, 100)
     assert [line.name for line in codes[0].items] == ["Eggs", "Milk"]
-    await pickups.confirm_arrival(session, LEADER, sunny, [], now)
-    await pickups.hand_over(session, LEADER, [sunny], codes[0].code, now)
-    assert await pickups.active_codes(session, 100) == []
+    await handover.confirm_arrival(session, LEADER, sunny, [], now)
+    await handover.hand_over(session, LEADER, [sunny], codes[0].code, now)
+    assert await handover.active_codes(session, 100) == []

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.db import create_session_factory
-from bot.services import closing
+from bot.services.ordering import closing
 from models import GroupBuy
 from tests.databases import BACKEND
 from tests.world import make_community, publish

@@ -20,8 +20,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.drops import PostView, post_view
-from bot.services.uow import housekeeping, read_only
+from bot.services.kernel.uow import housekeeping, read_only
+from bot.services.ordering.drops import PostView, post_view
 from models import Community, DropPost, GroupBuy, GroupBuyState, PostState
 
 

@@ -10,7 +10,7 @@ import re
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from bot.services.errors import DomainError
+from bot.services.kernel.errors import DomainError
 
 # What /setpoint accepts, and how long each may be.
 LIMITS = {

@@ -16,8 +16,8 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.sql import upsert
-from bot.services.uow import housekeeping, read_only
+from bot.services.kernel.sql import upsert
+from bot.services.kernel.uow import housekeeping, read_only
 from models import Community, DeliveryEvent, DropPost, OutboxMessage, OutboxState, User
 
 

@@ -22,12 +22,19 @@ from typing import Any, TypedDict, Unpack, cast
 from sqlalchemy import Table, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.communities import point_of
-from bot.services.errors import BadQuantity, ItemClosed, ItemNotFound, NotJoined, OverLimit, SoldOut
-from bot.services.points import PickupPoint
-from bot.services.sql import upsert
-from bot.services.uow import AlreadyHandled, read_only, unit_of_work
-from bot.services.views import ItemView, group_buys_with_items, orders_with_items
+from bot.services.community.communities import point_of
+from bot.services.kernel.errors import (
+    BadQuantity,
+    ItemClosed,
+    ItemNotFound,
+    NotJoined,
+    OverLimit,
+    SoldOut,
+)
+from bot.services.kernel.sql import upsert
+from bot.services.kernel.uow import AlreadyHandled, read_only, unit_of_work
+from bot.services.kernel.views import ItemView, group_buys_with_items, orders_with_items
+from bot.services.pickup.point import PickupPoint
 from models import (
     Community,
     DropItem,

@@ -19,13 +19,13 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import outbox
-from bot.services.communities import CommunityRef, point_of
-from bot.services.errors import ItemClosed, ItemNotFound
-from bot.services.people import Actor
-from bot.services.sql import upsert
-from bot.services.uow import read_only, unit_of_work
-from bot.services.views import group_buys_with_items
+from bot.services.community.communities import CommunityRef, point_of
+from bot.services.community.people import Actor
+from bot.services.kernel import outbox
+from bot.services.kernel.errors import ItemClosed, ItemNotFound
+from bot.services.kernel.sql import upsert
+from bot.services.kernel.uow import read_only, unit_of_work
+from bot.services.kernel.views import group_buys_with_items
 from models import (
     CodeState,
     Community,

@@ -16,11 +16,11 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import outbox
-from bot.services.clock import local_date
-from bot.services.communities import CommunityRef
-from bot.services.pickups import ready_notices
-from bot.services.uow import housekeeping
+from bot.services.community.communities import CommunityRef
+from bot.services.kernel import outbox
+from bot.services.kernel.clock import local_date
+from bot.services.kernel.uow import housekeeping
+from bot.services.pickup.handover import ready_notices
 from models import Community, GroupBuy, Order, OrderState
 
 CATCH_UP = timedelta(hours=3)

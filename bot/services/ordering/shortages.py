@@ -16,12 +16,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import outbox
-from bot.services.communities import CommunityRef
-from bot.services.errors import ItemNotFormed, ShortTooMany
-from bot.services.people import Actor, UserRef
-from bot.services.uow import unit_of_work
-from bot.services.views import group_buys_with_items
+from bot.services.community.communities import CommunityRef
+from bot.services.community.people import Actor, UserRef
+from bot.services.kernel import outbox
+from bot.services.kernel.errors import ItemNotFormed, ShortTooMany
+from bot.services.kernel.uow import unit_of_work
+from bot.services.kernel.views import group_buys_with_items
 from models import DropItem, GroupBuy, GroupBuyState, Order, OrderState, User
 
 

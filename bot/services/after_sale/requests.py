@@ -20,9 +20,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import books, outbox
-from bot.services.communities import CommunityRef
-from bot.services.errors import (
+from bot.services.books import ledger
+from bot.services.community.communities import CommunityRef
+from bot.services.community.people import Actor, UserRef
+from bot.services.kernel import outbox
+from bot.services.kernel.errors import (
     AlreadyRequested,
     AlreadyShipped,
     ItemNotFound,
@@ -34,9 +36,8 @@ from bot.services.errors import (
     ReturnWindowOver,
     TooFewPhotos,
 )
-from bot.services.people import Actor, UserRef
-from bot.services.uow import read_only, unit_of_work
-from bot.services.views import orders_with_items
+from bot.services.kernel.uow import read_only, unit_of_work
+from bot.services.kernel.views import orders_with_items
 from models import (
     AfterSaleRequest,
     Community,
@@ -347,7 +348,7 @@ async def decide(
             if order.state is not OrderState.PICKED_UP:
                 raise NotReturnable(item.name, "not_picked_up")
             order.state = OrderState.RETURNED
-            await books.reverse(session, [order.id], "return", now)
+            await ledger.reverse(session, [order.id], "return", now)
         order.updated_at = now
     request.state = RequestState.APPROVED if approve else RequestState.REJECTED
     request.decided_at, request.decided_by = now, actor.user_id

@@ -16,9 +16,11 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import books, outbox
-from bot.services.communities import CommunityRef, point_of
-from bot.services.errors import (
+from bot.services.books import ledger
+from bot.services.community.communities import CommunityRef, point_of
+from bot.services.community.people import Actor, UserRef
+from bot.services.kernel import outbox
+from bot.services.kernel.errors import (
     CodeMalformed,
     CodeOtherCommunity,
     CodeUnknown,
@@ -31,10 +33,9 @@ from bot.services.errors import (
     NothingToUndo,
     UndoTooLate,
 )
-from bot.services.people import Actor, UserRef
-from bot.services.points import PickupPoint
-from bot.services.uow import read_only, unit_of_work
-from bot.services.views import delivered, group_buys_with_items, orders_with_items
+from bot.services.kernel.uow import read_only, unit_of_work
+from bot.services.kernel.views import delivered, group_buys_with_items, orders_with_items
+from bot.services.pickup.point import PickupPoint
 from models import (
     CodeState,
     Community,
@@ -318,7 +319,7 @@ async def hand_over(
     )
     if not waiting:
         code.state, code.used_at = CodeState.USED, now
-    await books.credit_pickup(session, code.community_id, [o.id for o, _ in ready], now)
+    await ledger.credit_pickup(session, code.community_id, [o.id for o, _ in ready], now)
     resident = await session.get(User, code.user_id)
     community = await session.get(Community, code.community_id)
     assert resident is not None
@@ -365,7 +366,7 @@ async def undo_handover(
         .values(state=OrderState.READY, picked_up_at=None, handover_id=None, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    await books.reverse(session, [o.id for o, _, _, _ in handed], "undo", now)
+    await ledger.reverse(session, [o.id for o, _, _, _ in handed], "undo", now)
     handover.undone_at = now
     code.state, code.used_at = CodeState.ACTIVE, None
     resident = await session.get(User, code.user_id)

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from sqlalchemy import distinct, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.communities import CommunityRef
-from bot.services.people import Actor, UserRef
-from bot.services.uow import read_only, unit_of_work
-from bot.services.views import delivered
+from bot.services.community.communities import CommunityRef
+from bot.services.community.people import Actor, UserRef
+from bot.services.kernel.uow import read_only, unit_of_work
+from bot.services.kernel.views import delivered
 from models import GroupBuy, Order, OrderState, User
 
 _BOUGHT = (OrderState.CONFIRMED, OrderState.READY, OrderState.PICKED_UP)

@@ -13,12 +13,12 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.communities import point_of
-from bot.services.errors import NothingToShip
-from bot.services.people import Actor
-from bot.services.points import PickupPoint
-from bot.services.uow import read_only
-from bot.services.views import delivered, orders_with_items
+from bot.services.community.communities import point_of
+from bot.services.community.people import Actor
+from bot.services.kernel.errors import NothingToShip
+from bot.services.kernel.uow import read_only
+from bot.services.kernel.views import delivered, orders_with_items
+from bot.services.pickup.point import PickupPoint
 from models import Community, DropItem, GroupBuy, GroupBuyState, Order, OrderState
 
 _SHIPPED_ITEMS = (GroupBuyState.FORMED, GroupBuyState.ARRIVED)

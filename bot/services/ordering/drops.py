@@ -16,20 +16,20 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import outbox
-from bot.services.clock import local_date, next_local_time
-from bot.services.communities import point_of
-from bot.services.drop_format import Deadline, DropSpec, ItemSpec, Pickup
-from bot.services.errors import (
+from bot.services.community.communities import point_of
+from bot.services.community.people import Actor
+from bot.services.kernel import outbox
+from bot.services.kernel.clock import local_date, next_local_time
+from bot.services.kernel.errors import (
     DropAlreadyPublished,
     DropNotFound,
     NoActiveCommunities,
     PickupBeforeDeadline,
 )
-from bot.services.people import Actor
-from bot.services.points import PickupPoint
-from bot.services.uow import read_only, unit_of_work
-from bot.services.views import ItemView, group_buys_with_items
+from bot.services.kernel.uow import read_only, unit_of_work
+from bot.services.kernel.views import ItemView, group_buys_with_items
+from bot.services.ordering.drop_format import Deadline, DropSpec, ItemSpec, Pickup
+from bot.services.pickup.point import PickupPoint
 from models import (
     Community,
     Drop,

@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import outbox
-from bot.services.errors import BroadcastNotFound, NoActiveCommunities
-from bot.services.people import Actor
-from bot.services.uow import housekeeping, read_only, unit_of_work
+from bot.services.community.people import Actor
+from bot.services.kernel import outbox
+from bot.services.kernel.errors import BroadcastNotFound, NoActiveCommunities
+from bot.services.kernel.uow import housekeeping, read_only, unit_of_work
 from models import Broadcast, Community, OutboxMessage, OutboxState
 
 MAX_TEXT = 3500  # leaves room for the heading within Telegram's 4096

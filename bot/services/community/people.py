@@ -8,10 +8,10 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import outbox
-from bot.services.errors import NotAllowed
-from bot.services.sql import upsert
-from bot.services.uow import housekeeping, unit_of_work
+from bot.services.kernel import outbox
+from bot.services.kernel.errors import NotAllowed
+from bot.services.kernel.sql import upsert
+from bot.services.kernel.uow import housekeeping, unit_of_work
 from models import User
 
 

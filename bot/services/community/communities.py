@@ -9,9 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.clock import local_date
-from bot.services.errors import AmbiguousCommunity, NotACommunity, NotAllowed
-from bot.services.people import (
+from bot.services.community.people import (
     Actor,
     Profile,
     UserRef,
@@ -19,8 +17,10 @@ from bot.services.people import (
     save_profile,
     save_profile_now,
 )
-from bot.services.points import PickupPoint
-from bot.services.uow import read_only, unit_of_work
+from bot.services.kernel.clock import local_date
+from bot.services.kernel.errors import AmbiguousCommunity, NotACommunity, NotAllowed
+from bot.services.kernel.uow import read_only, unit_of_work
+from bot.services.pickup.point import PickupPoint
 from models import (
     Community,
     GroupBuy,

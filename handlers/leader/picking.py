@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.sender import OutboxSender
 from bot.formatting import day, esc, item_label, local_time, quantity
-from bot.services import pickups
-from bot.services.communities import CommunityRef
-from bot.services.people import Actor
+from bot.services.community.communities import CommunityRef
+from bot.services.community.people import Actor
+from bot.services.pickup import handover
 from handlers import csv_files
 from handlers.leader.scope import led_community
 from handlers.parsing import iso_date, optional_arg
@@ -39,7 +39,7 @@ async def summary(
         "/summary [YYYY-MM-DD]",
         _("Give a pickup date, or nothing for the latest."),
     )
-    picking = await pickups.summary(session, actor, where, chosen)
+    picking = await handover.summary(session, actor, where, chosen)
     out = [
         _("📋 <b>Picking list</b> — {community}, pickup {day}").format(
             community=esc(picking.community), day=day(picking.pickup_date)
@@ -81,7 +81,7 @@ async def unpicked(
     leads: tuple[CommunityRef, ...],
 ) -> None:
     where = led_community(message, actor, community, leads)
-    waiting = await pickups.unpicked(session, actor, where)
+    waiting = await handover.unpicked(session, actor, where)
     if not waiting:
         text = _("Everyone has collected their goods at {community}. 🎉").format(
             community=esc(where.name)
@@ -119,7 +119,7 @@ async def remind(
     sender: OutboxSender,
 ) -> None:
     where = led_community(message, actor, community, leads)
-    reminded, recently = await pickups.remind(session, actor, where, now)
+    reminded, recently = await handover.remind(session, actor, where, now)
     sender.wake()
     if not reminded and not recently:
         await message.reply(_("Nobody has goods waiting: no reminders needed."))

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.people import Actor
-from bot.services.uow import read_only
+from bot.services.community.people import Actor
+from bot.services.kernel.uow import read_only
 from models import DeliveryEvent, OutboxMessage, OutboxState, User
 
 

@@ -24,8 +24,8 @@ from typing import Any
 from sqlalchemy import delete, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.sql import upsert
-from bot.services.uow import housekeeping
+from bot.services.kernel.sql import upsert
+from bot.services.kernel.uow import housekeeping
 from models import InboxUpdate, UTCDateTime
 
 _CHUNK = 200

@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import outbox
-from bot.services.uow import read_only, unit_of_work
-from bot.services.views import group_buys_with_items
+from bot.services.kernel import outbox
+from bot.services.kernel.uow import read_only, unit_of_work
+from bot.services.kernel.views import group_buys_with_items
 from models import Community, DropItem, DropPost, GroupBuy, GroupBuyState
 
 LATE = timedelta(minutes=10)

@@ -37,9 +37,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.limiter import send_priority
 from bot.delivery.sender import Part, digest
-from bot.services import live_posts
-from bot.services.clock import utcnow
-from bot.services.live_posts import LivePost
+from bot.services.kernel.clock import utcnow
+from bot.services.ordering import live_posts
+from bot.services.ordering.live_posts import LivePost
 
 log = logging.getLogger(__name__)
 

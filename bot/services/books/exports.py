@@ -13,11 +13,11 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.books import CommissionLine, commission_lines
-from bot.services.communities import CommunityRef
-from bot.services.people import Actor, UserRef
-from bot.services.uow import read_only
-from bot.services.views import orders_with_items
+from bot.services.books.ledger import CommissionLine, commission_lines
+from bot.services.community.communities import CommunityRef
+from bot.services.community.people import Actor, UserRef
+from bot.services.kernel.uow import read_only
+from bot.services.kernel.views import orders_with_items
 from models import Community, DropItem, GroupBuy, LedgerEntry, LedgerKind, Order, User
 
 MAX_ROWS = 100_000  # one file; a longer period is exported in parts

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
 from enum import StrEnum
 
-from bot.services.errors import DomainError
+from bot.services.kernel.errors import DomainError
 
 MAX_ITEMS = 50
 MAX_NAME = 100

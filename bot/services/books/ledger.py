@@ -20,12 +20,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import outbox
-from bot.services.communities import CommunityRef
-from bot.services.errors import CommunityUnknown, NothingToSettle, SettleTooMuch
-from bot.services.people import Actor
-from bot.services.uow import read_only, unit_of_work
-from bot.services.views import orders_with_items
+from bot.services.community.communities import CommunityRef
+from bot.services.community.people import Actor
+from bot.services.kernel import outbox
+from bot.services.kernel.errors import CommunityUnknown, NothingToSettle, SettleTooMuch
+from bot.services.kernel.uow import read_only, unit_of_work
+from bot.services.kernel.views import orders_with_items
 from models import Community, DropItem, GroupBuy, LedgerEntry, LedgerKind, Order
 
 POINT_VALUE = 100  # minor units of currency per point
