@@ -31,13 +31,15 @@ from bot.delivery.events import DeliveryLog
 from bot.delivery.limiter import RateLimiter, Throttle
 from bot.delivery.post_refresher import PostRefresher
 from bot.delivery.progress import BroadcastMonitor
-from bot.delivery.sender import OutboxSender, Part
+from bot.delivery.sender import OutboxSender
 from bot.delivery.shared_budget import SharedBudget
 from bot.i18n import Catalogs
 from bot.isolation import LeasedEventIsolation
 from bot.middlewares import setup_middlewares
+from bot.parts import Part
 from bot.polling import InboxPolling
 from bot.services.community.broadcasts import Progress
+from bot.services.kernel.effects import EffectBus, Effects
 from bot.services.kernel.outbox import OutboxItem, Recipient
 from bot.services.ordering.live_posts import LivePost
 from bot.webhook import WebhookServer
@@ -55,7 +57,10 @@ class TuanBot:
     def __init__(self, settings: Settings, api_session: BaseSession | None = None) -> None:
         self.settings = settings
         self.engine = create_engine(settings.database_url)
-        self.session_factory = create_session_factory(self.engine)
+        # What committed units of work did reaches the sender, the refresher and the timekeeper
+        # through this bus (wired below), never through the handlers.
+        self.effects = EffectBus()
+        self.session_factory = create_session_factory(self.engine, self.effects)
         self.catalogs = Catalogs(settings.default_language)
         self.limiter = RateLimiter(
             settings.send_rate_global, settings.send_rate_chat, settings.send_rate_group
@@ -108,14 +113,12 @@ class TuanBot:
             # Telegram's 20 a minute): the rest is for replies, nudges and notices.
             min_gap=3 * 60 / settings.send_rate_group,
         )
-        self.timekeeper = Timekeeper(self.session_factory, self.sender.wake, self.posts.touch)
+        self.timekeeper = Timekeeper(self.session_factory)
+        self.effects.subscribe(self._on_committed)
         self.monitor = BroadcastMonitor(self.bot, self.session_factory, self._render_progress)
         self.dispatcher = Dispatcher(
             storage=self.fsm_storage(),
             events_isolation=self.event_isolation(),
-            sender=self.sender,
-            timekeeper=self.timekeeper,
-            posts=self.posts,
         )
         setup_middlewares(
             self.dispatcher,
@@ -129,6 +132,14 @@ class TuanBot:
         self.dispatcher.shutdown.register(self._on_shutdown)
         self._renderer: NoticeRenderer | None = None
         self._server: InboxPolling | WebhookServer | None = None
+
+    def _on_committed(self, effects: Effects) -> None:
+        if effects.queued:
+            self.sender.wake()
+        if effects.posts:
+            self.posts.touch(effects.posts)
+        if effects.moments:
+            self.timekeeper.arm(effects.moments)
 
     def fsm_storage(self) -> BaseStorage:
         """Dialog state: in memory, or in Redis so every instance sees the same dialog."""

@@ -2,7 +2,7 @@
 
 SQLite: WAL (readers never wait for the writer), a busy timeout, foreign keys on, and every
 writing transaction begins IMMEDIATE, so a transaction that reads and then writes never fails half
-way because another writer got there first. Read-only units (`services.uow.read_only`) skip it.
+way because another writer got there first. Read-only units (`services.kernel.uow.read_only`) skip it.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from bot.services.kernel.effects import BUS, EffectBus
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -58,5 +60,9 @@ def create_engine(url: str, *, for_migrations: bool = False, **kwargs: Any) -> A
     return engine
 
 
-def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+def create_session_factory(
+    engine: AsyncEngine, effects: EffectBus | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose committed units of work hand their effects to `effects` (if given)."""
+    info = {BUS: effects} if effects is not None else None
+    return async_sessionmaker(engine, expire_on_commit=False, info=info)

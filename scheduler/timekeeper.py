@@ -4,7 +4,8 @@ The database is the source of truth for time: deadlines, post times, nudge and r
 live in rows. A tick runs the idempotent services "post everything due", "close everything
 overdue", "nudge items still short" and "remind residents with goods waiting", so a tick that runs
 late, twice, or in a second process cannot skip or double anything (each message has its
-idempotency key). Ticks are armed at each known moment (deadlines, scheduled posts, nudges); a
+idempotency key). Ticks are armed at each known moment (deadlines, scheduled posts, nudges):
+services record the moments they create as effects of their commits, which reach `arm`; a
 sweep every `sweep_seconds` catches anything armed elsewhere (another process) or missed, and is
 when the reminders (a local time of day per community) are looked at. On start, one tick catches
 up with whatever fell due while the bot was down, and every future moment is armed again.
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -32,15 +33,9 @@ log = logging.getLogger(__name__)
 
 class Timekeeper:
     def __init__(
-        self,
-        session_factory: async_sessionmaker[AsyncSession],
-        on_queued: Callable[[], None],
-        on_closed: Callable[[Iterable[int]], None] = lambda post_ids: None,
-        sweep_seconds: float = 15.0,
+        self, session_factory: async_sessionmaker[AsyncSession], sweep_seconds: float = 15.0
     ) -> None:
         self.session_factory = session_factory
-        self.on_queued = on_queued  # something was queued in the outbox: deliver it now
-        self.on_closed = on_closed  # these drop posts had items closed: redraw them
         self.sweep_seconds = sweep_seconds
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self._lock = asyncio.Lock()
@@ -79,6 +74,8 @@ class Timekeeper:
 
     def arm(self, moments: Iterable[datetime]) -> None:
         """Wake at each of these moments (a moment already armed is armed once)."""
+        if not self.scheduler.running:
+            return  # stopped (or not yet started: `start` arms every known moment itself)
         now = utcnow()
         for moment in moments:
             if moment <= now:
@@ -93,11 +90,6 @@ class Timekeeper:
                 replace_existing=True,
                 misfire_grace_time=None,
             )
-
-    async def arm_nudges(self) -> None:
-        """Wake at the nudge moments of the items open now (after a drop went out)."""
-        async with self.session_factory() as session:
-            self.arm(await nudges.nudge_moments(session, utcnow()))
 
     async def maintain(self) -> None:
         """Forget what is no longer needed: handled updates after two days (Telegram never
@@ -114,16 +106,13 @@ class Timekeeper:
         async with self._lock:
             try:
                 now = utcnow()
+                # What these queue, open or close reaches the sender, the refresher and this
+                # timekeeper (new deadlines) as effects of their commits.
                 async with self.session_factory() as session:
                     deadlines = await drops.post_due(session, now)
                     closed = await closing.close_due(session, now)
                     nudged = await nudges.nudge_due(session, now)
                     reminded = await reminders.auto_remind(session, now)
-                    if deadlines:
-                        self.arm(deadlines)
-                        self.arm(await nudges.nudge_moments(session, now))
-                if closed:
-                    self.on_closed({item.post_id for item in closed})
                 if deadlines or closed or nudged or reminded:
                     log.info(
                         "tick: %d posts out, %d items closed, %d nudges, %d reminders",
@@ -132,7 +121,6 @@ class Timekeeper:
                         nudged,
                         reminded,
                     )
-                    self.on_queued()
             except Exception:
                 # The next tick or sweep tries again; nothing is half-done (one transaction each).
                 log.exception("tick failed")

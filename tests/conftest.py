@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.db import create_engine, create_session_factory
+from bot.services.kernel.effects import EffectBus, Effects
 from tests.databases import BACKEND, DatabaseFactory
 
 
@@ -40,8 +41,16 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
-    async with create_session_factory(engine)() as session:
+def committed() -> list[Effects]:
+    """The effects of every unit of work the `session` committed, in order."""
+    return []
+
+
+@pytest.fixture
+async def session(engine: AsyncEngine, committed: list[Effects]) -> AsyncIterator[AsyncSession]:
+    bus = EffectBus()
+    bus.subscribe(committed.append)
+    async with create_session_factory(engine, bus)() as session:
         yield session
 
 

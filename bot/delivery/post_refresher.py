@@ -36,7 +36,7 @@ from aiogram.exceptions import (
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.limiter import send_priority
-from bot.delivery.sender import Part, digest
+from bot.parts import Part, digest
 from bot.services.kernel.clock import utcnow
 from bot.services.ordering import live_posts
 from bot.services.ordering.live_posts import LivePost

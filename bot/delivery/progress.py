@@ -20,7 +20,8 @@ from aiogram.exceptions import TelegramAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.limiter import send_priority
-from bot.delivery.sender import Part, digest
+from bot.parts import Part, digest
+from bot.services import notices
 from bot.services.community import broadcasts
 from bot.services.community.broadcasts import Progress
 from bot.services.kernel import outbox
@@ -59,7 +60,7 @@ class BroadcastMonitor:
                 await self._task
 
     async def _run(self) -> None:
-        send_priority.set(outbox.PRIORITY[outbox.Kind.BROADCAST_REPORT])
+        send_priority.set(notices.PRIORITY[notices.Kind.BROADCAST_REPORT])
         while True:
             await asyncio.sleep(self.every)
             try:

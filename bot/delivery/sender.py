@@ -32,11 +32,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 
 from aiogram import Bot
@@ -48,11 +46,13 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import InlineKeyboardMarkup, InputMediaPhoto
+from aiogram.types import InputMediaPhoto
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.events import DeliveryLog
 from bot.delivery.limiter import send_priority
+from bot.parts import Part, Unrenderable, digest
+from bot.services import notices
 from bot.services.community import broadcasts, communities
 from bot.services.kernel import outbox
 from bot.services.kernel.clock import utcnow
@@ -65,28 +65,6 @@ MAX_BACKOFF = timedelta(minutes=5)
 # its sender is gone (the lease also absorbs a few seconds of clock difference between machines).
 CLAIM_LEASE = timedelta(seconds=10)
 HEARTBEAT = 3.0  # seconds between renewing our claims and looking for stale ones
-
-
-@dataclass(frozen=True)
-class Part:
-    text: str
-    markup: InlineKeyboardMarkup | None = None
-    edit_message_id: int | None = None  # edit this message instead (falls back to sending)
-    photos: tuple[str, ...] = ()  # send these (Telegram file ids) as an album instead of text
-
-
-def digest(parts: Sequence[Part]) -> str:
-    """A short fingerprint of what these messages show, to tell whether an edit would change it."""
-    hashed = hashlib.sha1()
-    for part in parts:
-        hashed.update(part.text.encode())
-        hashed.update("".join(part.photos).encode())
-        hashed.update(part.markup.model_dump_json().encode() if part.markup else b"-")
-    return hashed.hexdigest()[:16]
-
-
-class Unrenderable(Exception):
-    """The facts behind the message are gone (e.g. a deleted drop): nothing to send."""
 
 
 Renderer = Callable[[AsyncSession, Sequence[OutboxItem], outbox.Recipient], Awaitable[list[Part]]]
@@ -174,7 +152,7 @@ class OutboxSender:
                 except Exception:
                     log.exception("could not read the outbox; retrying")
             for item in claimed:
-                self._ready.put_nowait((outbox.PRIORITY[item.kind], item.id, item))
+                self._ready.put_nowait((notices.PRIORITY[item.kind], item.id, item))
             if claimed and len(claimed) == want:
                 continue
             self._wake.clear()
@@ -214,14 +192,14 @@ class OutboxSender:
 
     async def _deliver(self, item: OutboxItem) -> None:
         items = [item]
-        token = send_priority.set(outbox.PRIORITY[item.kind])
+        token = send_priority.set(notices.PRIORITY[item.kind])
         try:
             async with self.session_factory() as session:
                 if not self.exclusive and not await outbox.renew_claim(
                     session, item.id, self.owner, utcnow()
                 ):
                     return  # it waited too long here and another instance took it over
-                if item.kind in outbox.COALESCED:
+                if item.kind in notices.COALESCED:
                     items += await outbox.claim_siblings(session, item, self.owner, utcnow())
                 await self._deliver_in(session, items)
         except Exception:
@@ -266,7 +244,7 @@ class OutboxSender:
             log.error("Telegram refused outbox %s (%s): %s", first.id, first.kind, error.message)
             self.events.note("400", first.chat_id, error.message)
             await outbox.mark_failed(session, items, error.message)
-            if first.kind is not outbox.Kind.ADMIN_ALERT:
+            if first.kind is not notices.Kind.ADMIN_ALERT:
                 await outbox.alert_admins(session, self.admin_ids, first, error.message, utcnow())
             await self.settle_broadcasts(session, items)
             return
@@ -306,7 +284,7 @@ class OutboxSender:
         return sent.message_id
 
     async def settle_broadcasts(self, session: AsyncSession, items: Sequence[OutboxItem]) -> None:
-        ids = {i.broadcast_id for i in items if i.broadcast_id and i.kind is outbox.Kind.BROADCAST}
+        ids = {i.broadcast_id for i in items if i.broadcast_id and i.kind is notices.Kind.BROADCAST}
         if ids:
             await broadcasts.after_delivery(session, ids, utcnow())
             self.wake()

@@ -55,7 +55,6 @@ class ContextMiddleware(BaseMiddleware):
                 data["session"], profile_of(user), data["now"]
             )
             user_ref = replace(user_ref, started=True, unreachable=False)
-            data["sender"].wake()
         data["user"] = user_ref
         data["community"] = context.community
         data["leads"] = context.leads

@@ -9,7 +9,6 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery.sender import OutboxSender
 from bot.formatting import esc, item_label
 from bot.services.after_sale import requests
 from bot.services.community.people import Actor
@@ -23,12 +22,10 @@ async def decide(
     session: AsyncSession,
     now: datetime,
     actor: Actor,
-    sender: OutboxSender,
 ) -> None:
     decision = await requests.decide(
         session, actor, callback_data.request_id, callback_data.approve, now
     )
-    sender.wake()
     what = _("return") if decision.kind is RequestKind.RETURN else _("cancellation")
     outcome = (
         _("✅ {what} approved for {resident}: {item}.")

@@ -11,15 +11,14 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery.sender import OutboxSender
 from bot.formatting import esc
 from bot.services.community import broadcasts
 from bot.services.community.people import Actor
 from bot.services.kernel import health
-from handlers import texts
 from handlers.admin.keyboards import StopBroadcast, stop_broadcast
 from handlers.parsing import BadUsage, need_private
 from handlers.replies import answer
+from handlers.texts.community import broadcast_status
 
 
 async def broadcast(
@@ -28,7 +27,6 @@ async def broadcast(
     session: AsyncSession,
     now: datetime,
     actor: Actor,
-    sender: OutboxSender,
 ) -> None:
     need_private(message, "broadcast")
     actor.require_admin()
@@ -36,9 +34,8 @@ async def broadcast(
     if not text:
         raise BadUsage("/broadcast text", _("Write the news after the command."))
     progress = await broadcasts.start(session, actor, text, now)
-    sender.wake()
     status = await message.answer(
-        texts.broadcast_status(progress, now), reply_markup=stop_broadcast(progress.broadcast_id)
+        broadcast_status(progress, now), reply_markup=stop_broadcast(progress.broadcast_id)
     )
     await broadcasts.attach_status(session, progress.broadcast_id, status.message_id)
 
@@ -49,10 +46,8 @@ async def stop(
     session: AsyncSession,
     now: datetime,
     actor: Actor,
-    sender: OutboxSender,
 ) -> None:
     progress = await broadcasts.stop(session, actor, callback_data.broadcast_id, now)
-    sender.wake()
     await callback.answer(
         _("Stopped: {count} not sent.").format(count=progress.cancelled), show_alert=True
     )

@@ -19,9 +19,9 @@ from bot.services.community import communities
 from bot.services.community.communities import CommunityRef, require_community
 from bot.services.community.people import Actor, Profile
 from bot.services.kernel.errors import UserUnknown
-from handlers import texts
 from handlers.parsing import BadUsage, need_group, need_private, positive_int, words
 from handlers.replies import answer
+from handlers.texts.pickup import point
 
 
 async def register(
@@ -119,7 +119,7 @@ async def list_communities(
             )
         )
         place = row.community.point
-        where = texts.point(place) if place.is_set else _("pickup point not set (/setpoint)")
+        where = point(place) if place.is_set else _("pickup point not set (/setpoint)")
         route = _(" · route {route}").format(route=esc(place.route)) if place.route else ""
         lines.append(f"    📍 {where}{route}")
     await answer(message, "\n".join(lines))

@@ -12,15 +12,13 @@ from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.delivery.sender import OutboxSender
 from bot.formatting import local_time
 from bot.services.community.people import Actor
 from bot.services.ordering import drops
 from bot.services.ordering.drop_format import parse_drop
-from handlers import texts
 from handlers.parsing import BadUsage, clock_time, need_private, positive_int, words
 from handlers.replies import answer
-from scheduler import Timekeeper
+from handlers.texts.ordering import draft_preview
 
 
 async def draft(
@@ -30,7 +28,7 @@ async def draft(
     actor.require_admin()
     spec = parse_drop(message.text or "")
     preview = await drops.create_drop(session, actor, spec, message.text or "", settings.zone, now)
-    await answer(message, texts.preview(preview, settings.zone, now, settings.currency))
+    await answer(message, draft_preview(preview, settings.zone, now, settings.currency))
 
 
 async def publish(
@@ -40,8 +38,6 @@ async def publish(
     now: datetime,
     actor: Actor,
     settings: Settings,
-    sender: OutboxSender,
-    timekeeper: Timekeeper,
 ) -> None:
     need_private(message, "publish")
     args = words(command)
@@ -53,10 +49,6 @@ async def publish(
             _("Give the drop id from the preview and, to post later, a local time like 18:00."),
         )
     publication = await drops.publish(session, actor, drop_id, at, now)
-    timekeeper.arm(publication.due_times)
-    if publication.post_at is None:
-        await timekeeper.arm_nudges()
-    sender.wake()
     count = publication.communities
     if publication.post_at is None:
         text = ngettext(

@@ -11,7 +11,6 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.delivery.sender import OutboxSender
 from bot.formatting import esc, money
 from bot.services.books import ledger
 from bot.services.community.people import Actor
@@ -26,7 +25,6 @@ async def settle(
     now: datetime,
     actor: Actor,
     settings: Settings,
-    sender: OutboxSender,
 ) -> None:
     need_private(message, "settle")
     args = words(command)
@@ -43,7 +41,6 @@ async def settle(
             _("Give the community's id (see /communities) and, for part of it, an amount."),
         )
     payout = await ledger.settle(session, actor, community_id, amount, now)
-    sender.wake()
     text = _("💸 Recorded a payout of {amount} to the leader of {community}.").format(
         amount=money(payout.amount, settings.currency), community=esc(payout.community)
     )

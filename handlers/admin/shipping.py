@@ -19,9 +19,10 @@ from bot.formatting import day, esc, item_label, local_time, quantity
 from bot.services.after_sale import requests
 from bot.services.community.people import Actor
 from bot.services.pickup import shipping
-from handlers import csv_files, texts
+from handlers import csv_files
 from handlers.parsing import iso_date, optional_arg
 from handlers.replies import answer_privately
+from handlers.texts.pickup import point
 
 
 async def shipping_list(
@@ -44,7 +45,7 @@ async def shipping_list(
     for route in load.routes:
         out += ["", "🛣 <b>" + esc(route.route or _("no route")) + "</b>"]
         for stop in route.stops:
-            out.append(f"📍 <b>{esc(stop.community)}</b> · {texts.point(stop.point)}")
+            out.append(f"📍 <b>{esc(stop.community)}</b> · {point(stop.point)}")
             out += [
                 f"    {item_label(line.number, line.name)} {quantity(line.quantity, line.unit)}"
                 for line in stop.lines

@@ -15,9 +15,9 @@ from bot.formatting import esc, local_time, money
 from bot.services.books import ledger
 from bot.services.community.communities import CommunityRef
 from bot.services.community.people import Actor
-from handlers import texts
 from handlers.leader.scope import led_community
 from handlers.replies import answer_privately
+from handlers.texts.books import ledger_reason, rate
 
 
 async def show_commission(
@@ -35,7 +35,7 @@ async def show_commission(
     currency = settings.currency
     out = [
         _("💰 <b>Commission</b> — {community} ({rate})").format(
-            community=esc(report.community), rate=texts.rate(report.rate)
+            community=esc(report.community), rate=rate(report.rate)
         ),
         _("Earned {earned} · settled {settled} · <b>unsettled {unsettled}</b>").format(
             earned=money(report.earned, currency),
@@ -47,7 +47,7 @@ async def show_commission(
     if report.lines:
         out += ["", _("<b>Latest orders</b>")]
         for line in report.lines:
-            note = texts.ledger_reason(line.reason)
+            note = ledger_reason(line.reason)
             out.append(
                 f"• {local_time(line.at, where.tz, now)} #{line.number} {esc(line.item)} "
                 f"{money(line.amount, currency)} → {money(line.commission, currency)}"

@@ -10,8 +10,6 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery.post_refresher import PostRefresher
-from bot.delivery.sender import OutboxSender
 from bot.formatting import item_label, progress
 from bot.services.community.communities import CommunityRef, require_community
 from bot.services.community.people import Actor
@@ -26,8 +24,6 @@ async def close_item(
     now: datetime,
     actor: Actor,
     community: CommunityRef | None,
-    sender: OutboxSender,
-    posts: PostRefresher,
 ) -> None:
     need_group(message, "close")
     where = require_community(community)
@@ -36,8 +32,6 @@ async def close_item(
     if number is None:
         raise BadUsage("/close n", _("Give the number of the open item to close now."))
     closed = await closing.close_now(session, actor, where, number, now)
-    sender.wake()
-    posts.touch([closed.post_id])
     outcome = _("formed ✅") if closed.formed else _("did not form ❌")
     await message.reply(
         _("⏹ Closed {item}: {outcome} ({progress}).").format(

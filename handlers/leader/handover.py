@@ -15,14 +15,13 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery.sender import OutboxSender
 from bot.formatting import esc, item_label, quantity
 from bot.services.community.communities import CommunityRef
 from bot.services.community.people import Actor
 from bot.services.pickup import handover
-from handlers import texts
 from handlers.leader.scope import handover_scope, led_community
 from handlers.parsing import BadUsage, positive_int, words
+from handlers.texts.common import lines
 
 
 async def arrived(
@@ -33,7 +32,6 @@ async def arrived(
     actor: Actor,
     community: CommunityRef | None,
     leads: tuple[CommunityRef, ...],
-    sender: OutboxSender,
 ) -> None:
     where = led_community(message, actor, community, leads)
     numbers = [positive_int(arg) for arg in words(command)]
@@ -42,7 +40,6 @@ async def arrived(
     arrival = await handover.confirm_arrival(
         session, actor, where, [n for n in numbers if n is not None], now
     )
-    sender.wake()
     goods = ", ".join(
         f"{item_label(line.number, line.name)} {quantity(line.quantity, line.unit)}"
         for line in arrival.items
@@ -95,11 +92,11 @@ async def pickup(
         _("✅ Hand over to <b>{name}</b> ({community}):").format(
             name=esc(result.resident), community=esc(result.community)
         ),
-        texts.lines(result.items),
+        lines(result.items),
     ]
     if result.waiting:
         out.append(_("Still to come on this code (it stays valid for them):"))
-        out.append(texts.lines(result.waiting))
+        out.append(lines(result.waiting))
     else:
         out.append(_("The code is now used up."))
     await message.answer("\n".join(out))
@@ -121,7 +118,7 @@ async def undo(
             name=esc(result.resident)
         )
         + "\n"
-        + texts.lines(result.items)
+        + lines(result.items)
     )
 
 

@@ -11,7 +11,6 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery.sender import OutboxSender
 from bot.formatting import day, esc, item_label, local_time, quantity
 from bot.services.community.communities import CommunityRef
 from bot.services.community.people import Actor
@@ -116,11 +115,9 @@ async def remind(
     actor: Actor,
     community: CommunityRef | None,
     leads: tuple[CommunityRef, ...],
-    sender: OutboxSender,
 ) -> None:
     where = led_community(message, actor, community, leads)
     reminded, recently = await handover.remind(session, actor, where, now)
-    sender.wake()
     if not reminded and not recently:
         await message.reply(_("Nobody has goods waiting: no reminders needed."))
         return

@@ -20,9 +20,9 @@ from bot.services.community.communities import CommunityRef
 from bot.services.community.people import Actor
 from bot.services.kernel.errors import NotAllowed
 from bot.services.pickup.point import LIMITS, PickupPoint, parse_fields
-from handlers import texts
 from handlers.keyboards import start_keyboard
 from handlers.leader.scope import led_community
+from handlers.texts.pickup import point
 
 ORDER = [
     "province",
@@ -78,7 +78,7 @@ def record(name: str, place: PickupPoint) -> str:
     }
     lines = [_("📍 Pickup point of <b>{community}</b>:").format(community=esc(name))]
     lines += [f"{labels[key]}: {esc(_current(place, key) or '—')}" for key in ORDER]
-    lines.append(_("Residents see: {point}").format(point=texts.point(place)))
+    lines.append(_("Residents see: {point}").format(point=point(place)))
     return "\n".join(lines)
 
 

@@ -22,9 +22,9 @@ from bot.formatting import esc
 from bot.services.community import communities
 from bot.services.community.communities import CommunityRef, SettingsChange
 from bot.services.community.people import Actor
-from handlers import texts
 from handlers.leader.scope import led_community
 from handlers.parsing import BadUsage, clock_time
+from handlers.texts.books import rate
 
 USAGE = (
     "/settings [language=en|zh] [timezone=Area/City] [nudges=60m,15m|off] "
@@ -130,7 +130,7 @@ def describe(community: CommunityRef) -> str:
             if community.reminder_time
             else _("pickup reminder: off"),
             _("leader commission: {rate} (set by the platform)").format(
-                rate=texts.rate(community.commission_rate)
+                rate=rate(community.commission_rate)
             ),
             "",
             _("Change: <code>{usage}</code>").format(usage=esc(USAGE)),

@@ -11,7 +11,6 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery.sender import OutboxSender
 from bot.formatting import item_label, quantity
 from bot.services.community.communities import CommunityRef
 from bot.services.community.people import Actor
@@ -28,7 +27,6 @@ async def short(
     actor: Actor,
     community: CommunityRef | None,
     leads: tuple[CommunityRef, ...],
-    sender: OutboxSender,
 ) -> None:
     where = led_community(message, actor, community, leads)
     args = words(command)
@@ -37,7 +35,6 @@ async def short(
     if number is None or missing is None:
         raise BadUsage("/short n qty", _("Give the item number and how many units did not arrive."))
     result = await shortages.report_short(session, actor, where, number, missing, now)
-    sender.wake()
     text = ngettext(
         "⚠️ {item}: {short} missing. {count} buyer told privately (latest joiners first); "
         "nothing is owed for it.",

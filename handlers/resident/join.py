@@ -13,18 +13,16 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.delivery.post_refresher import PostRefresher
-from bot.delivery.sender import OutboxSender
 from bot.formatting import item_label
 from bot.services.after_sale import requests
+from bot.services.after_sale.requests import Requested
 from bot.services.community.communities import CommunityRef, require_community
 from bot.services.community.people import UserRef
-from bot.services.kernel.errors import ItemClosed
 from bot.services.ordering import joins
-from handlers import texts
 from handlers.keyboards import JoinButton, start_keyboard
 from handlers.parsing import BadUsage, need_group, positive_int, words
 from handlers.replies import answer
+from handlers.texts.ordering import cancel_reply, item_block, join_reply, join_toast
 
 
 async def join_command(
@@ -35,7 +33,6 @@ async def join_command(
     now: datetime,
     user: UserRef,
     community: CommunityRef | None,
-    posts: PostRefresher,
 ) -> None:
     need_group(message, "join")
     where = require_community(community)
@@ -52,9 +49,8 @@ async def join_command(
     )
     if result is None:  # a repeat of a join the resident has since left: nothing to say
         return
-    posts.touch([result.post_id])
     markup = None
-    text = texts.join_reply(result, where.tz, now)
+    text = join_reply(result, where.tz, now)
     if not user.started:
         me = await bot.me()
         text += "\n" + _("🔑 Start me privately so I can send you your pickup code.")
@@ -69,7 +65,6 @@ async def join_button(
     now: datetime,
     user: UserRef,
     community: CommunityRef | None,
-    posts: PostRefresher,
 ) -> None:
     where = require_community(community)
     result = await joins.join_again_or_first(
@@ -77,8 +72,7 @@ async def join_button(
     )
     if result is None:  # a repeat of a join the resident has since left: nothing to say
         return
-    posts.touch([result.post_id])
-    text = texts.join_toast(result, now)
+    text = join_toast(result, now)
     if not user.started:
         text += " " + _("Start me privately to get your pickup code.")
     # A replayed press (nothing added) may have been answered before its instance died:
@@ -97,9 +91,7 @@ async def cancel_command(
     now: datetime,
     user: UserRef,
     community: CommunityRef | None,
-    posts: PostRefresher,
     settings: Settings,
-    sender: OutboxSender,
 ) -> None:
     need_group(message, "cancel")
     where = require_community(community)
@@ -107,25 +99,16 @@ async def cancel_command(
     number = positive_int(args[0]) if len(args) == 1 else None
     if number is None:
         raise BadUsage("/cancel n", _("Give the number of the item to leave."))
-    try:
-        result = await joins.cancel(session, where.id, user.id, number, now)
-    except ItemClosed as closed:
-        if closed.state not in ("formed", "arrived"):
-            raise
-        # Formed: leaving now needs an admin's approval (until the goods ship).
-        asked = await requests.request_cancel(
-            session, where, user.id, number, settings.admin_ids, now
-        )
-        sender.wake()
+    left = await requests.leave(session, where, user.id, number, settings.admin_ids, now)
+    if isinstance(left, Requested):
         await message.reply(
             _(
                 "📨 {item} has formed, so leaving it needs the platform's approval. "
                 "I asked the admins; you will hear from me privately."
-            ).format(item=item_label(asked.number, asked.name))
+            ).format(item=item_label(left.number, left.name))
         )
         return
-    posts.touch([result.post_id])
-    await message.reply(texts.cancel_reply(result, where.tz, now))
+    await message.reply(cancel_reply(left, where.tz, now))
 
 
 async def today(
@@ -141,7 +124,7 @@ async def today(
     if not items:
         await message.reply(_("Nothing is open right now. The next drop will be posted here."))
         return
-    body = "\n".join(texts.item_block(item, settings.currency, (where.tz, now)) for item in items)
+    body = "\n".join(item_block(item, settings.currency, (where.tz, now)) for item in items)
     await answer(message, _("🛒 <b>Open now</b>") + "\n" + body + "\n\n" + _("Join: /join n [qty]"))
 
 

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.services.ordering import joins
 from bot.services.pickup import handover
-from handlers import texts
 from handlers.replies import answer_privately
+from handlers.texts.pickup import code_block, my_orders
 
 
 async def show_orders(
@@ -22,7 +22,7 @@ async def show_orders(
 ) -> None:
     assert message.from_user is not None
     orders = await joins.my_orders(session, message.from_user.id, now)
-    await answer_privately(message, bot, texts.my_orders(orders, now, settings.currency), "mine")
+    await answer_privately(message, bot, my_orders(orders, now, settings.currency), "mine")
 
 
 async def show_codes(message: Message, bot: Bot, session: AsyncSession) -> None:
@@ -31,7 +31,7 @@ async def show_codes(message: Message, bot: Bot, session: AsyncSession) -> None:
     if not codes:
         text = _("You have no pickup codes right now. You get one when an item you joined forms.")
     else:
-        text = "\n\n".join(texts.code_block(code) for code in codes)
+        text = "\n\n".join(code_block(code) for code in codes)
     await answer_privately(message, bot, text, "codes")
 
 

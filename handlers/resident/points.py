@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.formatting import esc, local_time
 from bot.services.books import ledger
-from handlers import texts
 from handlers.replies import answer_privately
+from handlers.texts.books import ledger_reason
 
 
 async def show_points(
@@ -32,7 +32,7 @@ async def show_points(
             ).format(currency=esc(settings.currency))
         )
     for line in report.lines:
-        note = texts.ledger_reason(line.reason)
+        note = ledger_reason(line.reason)
         out.append(
             f"• {local_time(line.at, tz, now)} {esc(line.item)} ({esc(line.community)}) "
             f"{line.points:+d}" + (f" ({note})" if note else "")

@@ -17,7 +17,6 @@ from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.delivery.sender import OutboxSender
 from bot.formatting import item_label, local_time, quantity
 from bot.services.after_sale import requests
 from bot.services.after_sale.requests import MAX_PHOTOS, MAX_REASON, MIN_PHOTOS
@@ -140,7 +139,6 @@ async def done(
     now: datetime,
     state: FSMContext,
     settings: Settings,
-    sender: OutboxSender,
 ) -> None:
     assert message.from_user is not None
     data = await state.get_data()
@@ -162,7 +160,6 @@ async def done(
         now,
     )
     await state.clear()
-    sender.wake()
     await message.answer(
         _(
             "📨 Return request {id} for {item} sent to the platform with {count} photos. "

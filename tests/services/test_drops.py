@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.community.people import Actor
+from bot.services.kernel.effects import Effects
 from bot.services.kernel.errors import (
     DropAlreadyPublished,
     DropNotFound,
@@ -23,7 +24,7 @@ from tests.world import ADMIN, SHANGHAI, group_buy, make_community, publish
 
 
 async def test_publish_now_opens_numbered_items_in_every_active_community(
-    session: AsyncSession, now: datetime
+    session: AsyncSession, now: datetime, committed: list[Effects]
 ) -> None:
     sunny = await make_community(session, now, chat_id=-1001, name="Sunny")
     river = await make_community(session, now, chat_id=-1002, name="River")
@@ -31,7 +32,14 @@ async def test_publish_now_opens_numbered_items_in_every_active_community(
 
     assert publication.communities == 2
     assert publication.post_at is None
-    assert publication.due_times == (now + timedelta(hours=2),)
+    # The timekeeper is to wake at the deadline and the default nudges (1 h and 15 min before).
+    deadline = now + timedelta(hours=2)
+    assert committed[-1].moments == {
+        deadline,
+        deadline - timedelta(hours=1),
+        now + timedelta(minutes=105),
+    }
+    assert committed[-1].queued
     for community in (sunny, river):
         eggs = await group_buy(session, community.id, 1)
         milk = await group_buy(session, community.id, 2)
@@ -98,13 +106,14 @@ async def test_a_new_drop_continues_after_live_numbers_and_restarts_when_free(
 
 
 async def test_scheduled_publication_posts_at_the_local_time(
-    session: AsyncSession, now: datetime
+    session: AsyncSession, now: datetime, committed: list[Effects]
 ) -> None:
     sunny = await make_community(session, now)
     publication = await publish(session, "/drop deadline=+2h\nEggs | 12", now, at=time(18, 0))
     post_at = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # 18:00 in Shanghai
     assert publication.post_at == post_at
-    assert publication.due_times == (post_at,)
+    assert committed[-1].moments == {post_at}
+    assert not committed[-1].queued  # nothing goes out before 18:00
 
     assert await drops.post_due(session, now) == []
     gb = await session.scalar(select(GroupBuy).where(GroupBuy.community_id == sunny.id))

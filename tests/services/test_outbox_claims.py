@@ -8,11 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery.sender import CLAIM_LEASE
 from bot.services.kernel import outbox
-from bot.services.kernel.outbox import Kind, Notice
+from bot.services.kernel.outbox import Notice
+from bot.services.notices import BroadcastNotice
 
 
 async def queue_broadcasts(session: AsyncSession, count: int, now: datetime) -> None:
-    notices = [Notice(Kind.BROADCAST, -1000 - n, {"text": f"news {n}"}) for n in range(count)]
+    notices = [Notice(BroadcastNotice(text=f"news {n}"), -1000 - n) for n in range(count)]
     await outbox.enqueue(session, notices, now)
     await session.commit()
 

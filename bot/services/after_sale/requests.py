@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +26,7 @@ from bot.services.kernel import outbox
 from bot.services.kernel.errors import (
     AlreadyRequested,
     AlreadyShipped,
+    ItemClosed,
     ItemNotFound,
     NotAllowed,
     NotJoined,
@@ -38,6 +38,9 @@ from bot.services.kernel.errors import (
 )
 from bot.services.kernel.uow import read_only, unit_of_work
 from bot.services.kernel.views import orders_with_items
+from bot.services.notices import AfterSaleNotice, DecisionNotice
+from bot.services.ordering import joins
+from bot.services.ordering.joins import CancelResult
 from models import (
     AfterSaleRequest,
     Community,
@@ -90,26 +93,25 @@ def _request_notice(
     unit: str | None,
     pickup_date: date,
 ) -> outbox.Notice:
-    payload: dict[str, Any] = {
-        "request_id": request.id,
-        "kind": request.kind.value,
-        "community": community,
-        "resident": resident.display_name,
-        "resident_id": resident.id,
-        "number": number,
-        "name": name,
-        "unit": unit,
-        "quantity": order.delivered,
-        "amount": order.delivered * order.unit_price,
-        "pickup_date": pickup_date.isoformat(),
-        "reason": request.reason,
-        "photos": request.photos or [],
-    }
+    payload = AfterSaleNotice(
+        request_id=request.id,
+        kind=request.kind.value,
+        community=community,
+        resident=resident.display_name,
+        resident_id=resident.id,
+        number=number,
+        name=name,
+        unit=unit,
+        quantity=order.delivered,
+        amount=order.delivered * order.unit_price,
+        pickup_date=pickup_date,
+        reason=request.reason,
+        photos=request.photos or [],
+    )
     return outbox.Notice(
-        kind=outbox.Kind.AFTER_SALE,
+        payload,
         chat_id=admin_id,
         user_id=admin_id,
-        payload=payload,
         dedupe_key=f"after-sale:{request.id}:{admin_id}",
     )
 
@@ -201,6 +203,27 @@ async def request_cancel(
     await session.flush()
     await _tell_admins(session, request, admin_ids, now)
     return Requested(request.id, number, name)
+
+
+@unit_of_work
+async def leave(
+    session: AsyncSession,
+    community: CommunityRef,
+    user_id: int,
+    number: int,
+    admin_ids: frozenset[int],
+    now: datetime,
+) -> CancelResult | Requested:
+    """`/cancel n`: leave an open item at once (`CancelResult`); once it has formed, leaving
+    needs an admin's approval, so the admins are asked instead (`Requested`)."""
+    try:
+        return await joins.cancel(session, community.id, user_id, number, now)
+    except ItemClosed as closed:
+        if closed.state not in ("formed", "arrived"):
+            raise
+    # The failed cancel wrote nothing (the item's row did not match), so the request can follow
+    # in the same transaction.
+    return await request_cancel(session, community, user_id, number, admin_ids, now)
 
 
 # -- Returns -------------------------------------------------------------------------------
@@ -353,18 +376,17 @@ async def decide(
     request.state = RequestState.APPROVED if approve else RequestState.REJECTED
     request.decided_at, request.decided_by = now, actor.user_id
     notice = outbox.Notice(
-        kind=outbox.Kind.DECISION,
+        DecisionNotice(
+            kind=request.kind.value,
+            approved=approve,
+            community=community.name,
+            number=gb.number or 0,
+            name=item.name,
+            amount=order.delivered * order.unit_price,
+        ),
         chat_id=request.user_id,
         user_id=request.user_id,
         community_id=community.id,
-        payload={
-            "kind": request.kind.value,
-            "approved": approve,
-            "community": community.name,
-            "number": gb.number,
-            "name": item.name,
-            "amount": order.delivered * order.unit_price,
-        },
         dedupe_key=f"decision:{request.id}",
     )
     await outbox.enqueue(session, [notice], now)

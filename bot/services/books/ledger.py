@@ -26,6 +26,7 @@ from bot.services.kernel import outbox
 from bot.services.kernel.errors import CommunityUnknown, NothingToSettle, SettleTooMuch
 from bot.services.kernel.uow import read_only, unit_of_work
 from bot.services.kernel.views import orders_with_items
+from bot.services.notices import PayoutNotice
 from models import Community, DropItem, GroupBuy, LedgerEntry, LedgerKind, Order
 
 POINT_VALUE = 100  # minor units of currency per point
@@ -262,15 +263,10 @@ async def settle(
     await session.flush()
     if community.leader_id is not None:
         notice = outbox.Notice(
-            kind=outbox.Kind.PAYOUT,
+            PayoutNotice(community=community.name, amount=paid, unsettled=unsettled - paid),
             chat_id=community.leader_id,
             user_id=community.leader_id,
             community_id=community.id,
-            payload={
-                "community": community.name,
-                "amount": paid,
-                "unsettled": unsettled - paid,
-            },
             dedupe_key=f"payout:{entry.id}",
         )
         await outbox.enqueue(session, [notice], now)

@@ -13,10 +13,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services import notices
 from bot.services.community.people import Actor
 from bot.services.kernel import outbox
 from bot.services.kernel.errors import BroadcastNotFound, NoActiveCommunities
 from bot.services.kernel.uow import housekeeping, read_only, unit_of_work
+from bot.services.notices import BroadcastNotice, BroadcastReportNotice
 from models import Broadcast, Community, OutboxMessage, OutboxState
 
 MAX_TEXT = 3500  # leaves room for the heading within Telegram's 4096
@@ -66,11 +68,10 @@ async def start(session: AsyncSession, actor: Actor, text: str, now: datetime) -
         session,
         [
             outbox.Notice(
-                kind=outbox.Kind.BROADCAST,
+                BroadcastNotice(text=broadcast.text),
                 chat_id=community.chat_id,
                 community_id=community.id,
                 broadcast_id=broadcast.id,
-                payload={"text": broadcast.text},
                 dedupe_key=f"broadcast:{broadcast.id}:{community.id}",
             )
             for community in communities
@@ -156,7 +157,7 @@ async def _progress(session: AsyncSession, broadcast: Broadcast) -> Progress:
                 select(OutboxMessage.state, func.count())
                 .where(
                     OutboxMessage.broadcast_id == broadcast.id,
-                    OutboxMessage.kind == outbox.Kind.BROADCAST.value,
+                    OutboxMessage.kind == notices.Kind.BROADCAST.value,
                 )
                 .group_by(OutboxMessage.state)
             )
@@ -202,7 +203,7 @@ async def _report_if_done(session: AsyncSession, broadcast_id: int, now: datetim
         .select_from(OutboxMessage)
         .where(
             OutboxMessage.broadcast_id == broadcast_id,
-            OutboxMessage.kind == outbox.Kind.BROADCAST.value,
+            OutboxMessage.kind == notices.Kind.BROADCAST.value,
             OutboxMessage.state.in_(_UNFINISHED),
         )
     )
@@ -221,11 +222,10 @@ async def _report_if_done(session: AsyncSession, broadcast_id: int, now: datetim
         session,
         [
             outbox.Notice(
-                kind=outbox.Kind.BROADCAST_REPORT,
+                BroadcastReportNotice(broadcast_id=broadcast_id),
                 chat_id=admin_id,
                 user_id=admin_id,
                 broadcast_id=broadcast_id,
-                payload={"broadcast_id": broadcast_id},
                 dedupe_key=f"broadcast-report:{broadcast_id}",
             )
         ],

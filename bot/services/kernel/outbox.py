@@ -2,62 +2,36 @@
 
 A service calls `enqueue(...)` inside its own unit of work, so a crash either loses both the change
 and the message or neither. `bot.delivery.sender` claims due rows, renders them in the recipient's
-language at that moment, sends them and records the outcome here.
+language at that moment, sends them and records the outcome here. What each kind of message
+carries is typed in `bot/services/notices.py`.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import Table, bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services import notices
+from bot.services.kernel import effects
 from bot.services.kernel.sql import upsert
 from bot.services.kernel.uow import housekeeping, read_only
+from bot.services.notices import (
+    PRIORITY,
+    AdminAlertNotice,
+    DropPostNotice,
+    Kind,
+    Payload,
+    UnreachableNotice,
+)
 from models import Community, DeliveryEvent, DropPost, OutboxMessage, OutboxState, User
 
-
-class Kind(StrEnum):
-    DROP_POST = "drop_post"  # the drop's items with Join buttons, in a community group
-    CLOSED = "closed"  # private: your group-buys closed (formed with your code, or failed)
-    CLOSED_GROUP = "closed_group"  # group: which items formed
-    READY = "ready"  # private: goods at the pickup point, with your code
-    REMINDER = "reminder"  # private: please pick up
-    UNREACHABLE = "unreachable"  # group: these members must start the bot first
-    BROADCAST = "broadcast"  # group: an admin's news
-    BROADCAST_REPORT = "broadcast_report"  # private, to the admin: sent / failed
-    ADMIN_ALERT = "admin_alert"  # private, to each admin: Telegram refused a message (400)
-    NUDGE = "nudge"  # group: items still short of their minimum near the deadline
-    SHORT = "short"  # private: part of your order did not arrive (/short); nothing is owed for it
-    PAYOUT = "payout"  # private, to the leader: the platform paid out commission (/settle)
-    DECISION = "decision"  # private, to the resident: an admin decided a cancellation or return
-    AFTER_SALE = "after_sale"  # private, to each admin: a cancellation or return to decide
-
-
-# Lower goes first. Codes and arrival news before posts; broadcasts last.
-PRIORITY: dict[Kind, int] = {
-    Kind.CLOSED: 10,
-    Kind.READY: 10,
-    Kind.SHORT: 10,
-    Kind.CLOSED_GROUP: 20,
-    Kind.DROP_POST: 20,
-    Kind.UNREACHABLE: 25,
-    Kind.NUDGE: 25,
-    Kind.BROADCAST_REPORT: 30,
-    Kind.PAYOUT: 30,
-    Kind.DECISION: 30,
-    Kind.AFTER_SALE: 30,
-    Kind.ADMIN_ALERT: 30,
-    Kind.REMINDER: 40,
-    Kind.BROADCAST: 60,
-}
-
-# Rows of these kinds waiting for the same chat go out as one message.
-COALESCED: frozenset[Kind] = frozenset({Kind.UNREACHABLE, Kind.ADMIN_ALERT})
+log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 _CHUNK = 500  # rows per INSERT; stays under SQLite's bound-parameter limit
@@ -65,13 +39,18 @@ _CHUNK = 500  # rows per INSERT; stays under SQLite's bound-parameter limit
 
 @dataclass(frozen=True)
 class Notice:
-    kind: Kind
+    """A message to queue: what it is about (`payload`, which also says its kind) and where."""
+
+    payload: Payload
     chat_id: int
-    payload: dict[str, Any]
     user_id: int | None = None  # the private recipient
     community_id: int | None = None
     dedupe_key: str | None = None
     broadcast_id: int | None = None
+
+    @property
+    def kind(self) -> Kind:
+        return self.payload.KIND
 
 
 @dataclass(frozen=True)
@@ -104,7 +83,7 @@ class OutboxItem:
     user_id: int | None
     community_id: int | None
     broadcast_id: int | None
-    payload: dict[str, Any]
+    payload: Payload
     attempts: int
     recipient: Recipient = NOBODY  # as claimed: who reads it, in which language, reachable?
 
@@ -119,7 +98,7 @@ async def enqueue(session: AsyncSession, notices: Iterable[Notice], now: datetim
             "user_id": notice.user_id,
             "community_id": notice.community_id,
             "broadcast_id": notice.broadcast_id,
-            "payload": notice.payload,
+            "payload": notice.payload.stored(),
             "priority": PRIORITY[notice.kind],
             "dedupe_key": notice.dedupe_key,
             "state": OutboxState.PENDING,
@@ -138,6 +117,8 @@ async def enqueue(session: AsyncSession, notices: Iterable[Notice], now: datetim
         )
         result = await session.execute(statement)
         queued += int(getattr(result, "rowcount", 0) or 0)
+    if queued:
+        effects.queued(session)
     return queued
 
 
@@ -148,7 +129,10 @@ async def release_for_user(session: AsyncSession, user_id: int, now: datetime) -
         .values(state=OutboxState.PENDING, next_attempt_at=now)
         .execution_options(synchronize_session=False)
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    released = int(getattr(result, "rowcount", 0) or 0)
+    if released:
+        effects.queued(session)
+    return released
 
 
 @housekeeping
@@ -177,7 +161,7 @@ async def _claim(
 ) -> list[OutboxItem]:
     if not ids:
         return []
-    rows = (
+    claimed = (
         await session.scalars(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(ids), OutboxMessage.state == OutboxState.PENDING)
@@ -186,9 +170,18 @@ async def _claim(
             .execution_options(synchronize_session=False)
         )
     ).all()
+    rows: list[tuple[OutboxMessage, Payload]] = []
+    for row in claimed:
+        try:
+            rows.append((row, notices.read(row.kind, row.payload)))
+        except notices.Unreadable as reason:
+            # Written by a bug, or by a version that worded it otherwise: no attempt can send
+            # it, so it fails now, once, with the reason (it shows in /status).
+            log.error("outbox %s: %s", row.id, reason)
+            await _set_failed(session, row.id, str(reason))
     # Who reads each message, for all of them in two reads (not two per message).
-    user_ids = {row.user_id for row in rows if row.user_id is not None}
-    community_ids = {row.community_id for row in rows if row.community_id is not None}
+    user_ids = {row.user_id for row, _ in rows if row.user_id is not None}
+    community_ids = {row.community_id for row, _ in rows if row.community_id is not None}
     users = {
         u.id: u for u in (await session.scalars(select(User).where(User.id.in_(user_ids)))).all()
     }
@@ -199,26 +192,20 @@ async def _claim(
         ).all()
     }
     items = [
-        replace(
-            _item(row),
+        OutboxItem(
+            id=row.id,
+            kind=payload.KIND,
+            chat_id=row.chat_id,
+            user_id=row.user_id,
+            community_id=row.community_id,
+            broadcast_id=row.broadcast_id,
+            payload=payload,
+            attempts=row.attempts,
             recipient=_recipient_of(users.get(row.user_id or 0), places.get(row.community_id or 0)),
         )
-        for row in rows
+        for row, payload in rows
     ]
     return sorted(items, key=lambda i: (PRIORITY[i.kind], i.id))
-
-
-def _item(row: OutboxMessage) -> OutboxItem:
-    return OutboxItem(
-        id=row.id,
-        kind=Kind(row.kind),
-        chat_id=row.chat_id,
-        user_id=row.user_id,
-        community_id=row.community_id,
-        broadcast_id=row.broadcast_id,
-        payload=row.payload,
-        attempts=row.attempts,
-    )
 
 
 @housekeeping
@@ -346,12 +333,12 @@ async def mark_sent(session: AsyncSession, deliveries: Sequence[Delivery], now: 
         )
     for delivery in deliveries:
         for item in delivery.items:
-            if item.kind is Kind.DROP_POST:
+            if isinstance(item.payload, DropPostNotice):
                 # The live post is edited later (progress, outcome): remember where it is and
                 # what it shows.
                 await session.execute(
                     update(DropPost)
-                    .where(DropPost.id == item.payload["post_id"])
+                    .where(DropPost.id == item.payload.post_id)
                     .values(
                         message_ids=delivery.message_ids,
                         render_hash=delivery.drawing,
@@ -438,10 +425,9 @@ async def hold_for_user(session: AsyncSession, item: OutboxItem, now: datetime) 
         return
     episode = int(user.unreachable_at.timestamp())
     notice = Notice(
-        kind=Kind.UNREACHABLE,
+        UnreachableNotice(user_id=user.id, name=_display_name(user)),
         chat_id=community.chat_id,
         community_id=community.id,
-        payload={"user_id": user.id, "name": _display_name(user)},
         dedupe_key=f"unreachable:{community.id}:{user.id}:{episode}",
     )
     await enqueue(session, [notice], now)
@@ -487,10 +473,9 @@ async def alert_admins(
         session,
         [
             Notice(
-                kind=Kind.ADMIN_ALERT,
+                AdminAlertNotice(kind=item.kind.value, chat_id=item.chat_id, error=error[:300]),
                 chat_id=admin,
                 user_id=admin,
-                payload={"kind": item.kind.value, "chat_id": item.chat_id, "error": error[:300]},
                 dedupe_key=f"alert:{item.id}:{admin}",
             )
             for admin in sorted(admin_ids)

@@ -15,6 +15,10 @@ Updates apply once: while an update from the inbox is being handled (`current_up
 `@unit_of_work` marks it handled in its own transaction, or refuses with `AlreadyHandled` if a
 repeat of that update was handled before (services/inbox.py). `@housekeeping` units write
 without marking: what they do is not the update's effect (saving a user's new name, say).
+
+Effects after commit (`effects.py`): what a unit records (messages queued, posts to redraw,
+moments to wake at) is handed to the listeners only after its transaction committed, and
+dropped when it rolls back.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.kernel import effects
 from models import InboxUpdate
 
 P = ParamSpec("P")
@@ -118,6 +123,8 @@ def _transactional(
             mark = None
         attempt = 1
         while True:
+            if writes:
+                effects.begin(session)
             try:
                 async with _turn(session) if writes else nullcontext(), session.begin():
                     if not writes:
@@ -125,15 +132,21 @@ def _transactional(
                     if mark is not None:
                         await _mark_handled(session, mark)
                     result = await func(session, *args, **kwargs)
-                if mark is not None:
-                    mark.handled = True
-                return result
-            except DBAPIError as error:
+            except BaseException as error:
+                effects.discard(session)  # rolled back: nothing happened to act on
+                if not isinstance(error, DBAPIError):
+                    raise
                 if attempt >= MAX_ATTEMPTS or not is_transient(error):
                     raise
                 log.warning("retrying %s after %s (attempt %d)", func.__name__, error, attempt)
                 await asyncio.sleep(random.uniform(0.005, 0.02) * attempt)
                 attempt += 1
+                continue
+            if mark is not None:
+                mark.handled = True
+            if writes:
+                effects.committed(session)
+            return result
 
     return run
 

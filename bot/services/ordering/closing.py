@@ -21,11 +21,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.community.communities import CommunityRef, point_of
 from bot.services.community.people import Actor
-from bot.services.kernel import outbox
+from bot.services.kernel import effects, outbox
 from bot.services.kernel.errors import ItemClosed, ItemNotFound
 from bot.services.kernel.sql import upsert
 from bot.services.kernel.uow import read_only, unit_of_work
 from bot.services.kernel.views import group_buys_with_items
+from bot.services.notices import (
+    ClosedGroupLine,
+    ClosedGroupNotice,
+    ClosedLine,
+    ClosedNotice,
+    FormedCode,
+)
 from models import (
     CodeState,
     Community,
@@ -164,6 +171,7 @@ async def close_group_buys(
     orders = await _closed_orders(session, ids)
     codes = await _assign_codes(session, community.id, orders, now)
     await outbox.enqueue(session, _notices(community, rows, closed, orders, codes), now)
+    effects.redraw(session, {c.post_id for c in closed})
     return closed
 
 
@@ -316,21 +324,20 @@ def _notices(
     batch = _batch_key(list(items))
     notices = [
         outbox.Notice(
-            kind=outbox.Kind.CLOSED_GROUP,
-            chat_id=community.chat_id,
-            community_id=community.id,
-            payload={
-                "items": [
-                    {
-                        "number": c.number,
-                        "name": c.name,
-                        "formed": c.formed,
-                        "members": c.members,
-                        "min_members": c.min_members,
-                    }
+            ClosedGroupNotice(
+                items=[
+                    ClosedGroupLine(
+                        number=c.number,
+                        name=c.name,
+                        formed=c.formed,
+                        members=c.members,
+                        min_members=c.min_members,
+                    )
                     for c in closed
                 ]
-            },
+            ),
+            chat_id=community.chat_id,
+            community_id=community.id,
             dedupe_key=f"closed-group:{community.id}:{batch}",
         )
     ]
@@ -338,39 +345,38 @@ def _notices(
     for order in orders:
         by_user[order.user_id].append(order)
     for user_id, own in by_user.items():
-        formed: dict[date, list[dict[str, Any]]] = defaultdict(list)
+        formed: dict[date, list[ClosedLine]] = defaultdict(list)
         failed = []
         for order in own:
             gb, item = items[order.group_buy_id]
-            line = {
-                "number": gb.number,
-                "name": item.name,
-                "unit": item.unit,
-                "quantity": order.quantity,
-                "amount": order.amount,
-                "members": gb.members,
-                "min_members": gb.min_members,
-            }
+            line = ClosedLine(
+                number=gb.number or 0,
+                name=item.name,
+                unit=item.unit,
+                quantity=order.quantity,
+                amount=order.amount,
+                members=gb.members,
+                min_members=gb.min_members,
+            )
             if order.state is OrderState.CONFIRMED:
                 formed[order.pickup_date].append(line)
             else:
                 failed.append(line)
-        payload = {
-            "community": community.name,
-            "point": point_of(community).as_payload(),
-            "formed": [
-                {"code": codes[(user_id, day)], "pickup_date": day.isoformat(), "items": lines}
+        payload = ClosedNotice(
+            community=community.name,
+            point=point_of(community).as_payload(),
+            formed=[
+                FormedCode(code=codes[(user_id, day)], pickup_date=day, items=lines)
                 for day, lines in sorted(formed.items())
             ],
-            "failed": failed,
-        }
+            failed=failed,
+        )
         notices.append(
             outbox.Notice(
-                kind=outbox.Kind.CLOSED,
+                payload,
                 chat_id=user_id,
                 user_id=user_id,
                 community_id=community.id,
-                payload=payload,
                 dedupe_key=f"closed:{user_id}:{batch}",
             )
         )

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.community.communities import point_of
 from bot.services.community.people import Actor
-from bot.services.kernel import outbox
+from bot.services.kernel import effects, outbox
 from bot.services.kernel.clock import local_date, next_local_time
 from bot.services.kernel.errors import (
     DropAlreadyPublished,
@@ -28,7 +28,9 @@ from bot.services.kernel.errors import (
 )
 from bot.services.kernel.uow import read_only, unit_of_work
 from bot.services.kernel.views import ItemView, group_buys_with_items
+from bot.services.notices import DropPostNotice
 from bot.services.ordering.drop_format import Deadline, DropSpec, ItemSpec, Pickup
+from bot.services.ordering.nudges import nudge_moments_before
 from bot.services.pickup.point import PickupPoint
 from models import (
     Community,
@@ -60,7 +62,6 @@ class Publication:
     drop_id: int
     communities: int
     post_at: datetime | None  # None: posted now; else the earliest scheduled post time
-    due_times: tuple[datetime, ...]  # deadlines and post times the scheduler must wake for
 
 
 @dataclass(frozen=True)
@@ -207,13 +208,13 @@ async def publish(
     drop.state = DropState.PUBLISHED
     drop.published_at = now
 
-    due: set[datetime] = set()
     if at is None:
         for post, community in posts:
-            due.add(await _open_post(session, post, community, deadline, pickup, now))
-        return Publication(drop_id, len(posts), None, tuple(sorted(due)))
-    due.update(post.post_at for post, _ in posts)
-    return Publication(drop_id, len(posts), min(due), tuple(sorted(due)))
+            await _open_post(session, post, community, deadline, pickup, now)
+        return Publication(drop_id, len(posts), None)
+    post_times = {post.post_at for post, _ in posts}
+    effects.wake_at(session, post_times)
+    return Publication(drop_id, len(posts), min(post_times))
 
 
 @unit_of_work
@@ -322,14 +323,20 @@ async def _open_post(
         group_buy.pickup_date = pickup_day
     post.state = PostState.POSTED
     post.posted_at = now
+    effects.wake_at(
+        session,
+        [
+            closes,
+            *nudge_moments_before(closes, (community.first_nudge, community.second_nudge), now),
+        ],
+    )
     await outbox.enqueue(
         session,
         [
             outbox.Notice(
-                kind=outbox.Kind.DROP_POST,
+                DropPostNotice(post_id=post.id),
                 chat_id=community.chat_id,
                 community_id=community.id,
-                payload={"post_id": post.id},
                 dedupe_key=f"post:{post.id}",
             )
         ],

@@ -23,6 +23,7 @@ from sqlalchemy import Table, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.community.communities import point_of
+from bot.services.kernel import effects
 from bot.services.kernel.errors import (
     BadQuantity,
     ItemClosed,
@@ -312,6 +313,7 @@ async def join(
         ).one()
         raise SoldOut(item.number, name, int(left or 0))
 
+    effects.redraw(session, [item.post_id])
     new_member = seq == item.last_seq + 1
     members = item.members
     if new_member:
@@ -475,6 +477,7 @@ async def cancel(
             .execution_options(synchronize_session=False)
         )
     ).scalar_one()
+    effects.redraw(session, [item.post_id])
     return CancelResult(
         item.number, name, quantity, members, item.min_members, item.deadline, item.post_id
     )

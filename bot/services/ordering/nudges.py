@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services.kernel import outbox
 from bot.services.kernel.uow import read_only, unit_of_work
 from bot.services.kernel.views import group_buys_with_items
+from bot.services.notices import NudgeLine, NudgeNotice
 from models import Community, DropItem, DropPost, GroupBuy, GroupBuyState
 
 LATE = timedelta(minutes=10)
@@ -47,7 +47,7 @@ async def nudge_due(session: AsyncSession, now: datetime) -> int:
             .order_by(GroupBuy.community_id, GroupBuy.number)
         )
     ).all()
-    due: dict[tuple[int, datetime, int], list[dict[str, Any]]] = defaultdict(list)
+    due: dict[tuple[int, datetime, int], list[NudgeLine]] = defaultdict(list)
     places: dict[int, Community] = {}
     for gb, name, community, posted_at in rows:
         assert gb.deadline is not None
@@ -59,18 +59,13 @@ async def nudge_due(session: AsyncSession, now: datetime) -> int:
                 continue
             places[community.id] = community
             due[(community.id, gb.deadline, offset)].append(
-                {"number": gb.number, "name": name, "more": gb.min_members - gb.members}
+                NudgeLine(number=gb.number or 0, name=name, more=gb.min_members - gb.members)
             )
     notices = [
         outbox.Notice(
-            kind=outbox.Kind.NUDGE,
+            NudgeNotice(items=items, deadline=deadline, timezone=places[community_id].timezone),
             chat_id=places[community_id].chat_id,
             community_id=community_id,
-            payload={
-                "items": items,
-                "deadline": deadline.isoformat(),
-                "timezone": places[community_id].timezone,
-            },
             dedupe_key=f"nudge:{community_id}:{int(deadline.timestamp())}:{offset}",
         )
         for (community_id, deadline, offset), items in due.items()
@@ -89,10 +84,14 @@ async def nudge_moments(session: AsyncSession, now: datetime) -> list[datetime]:
     )
     moments: set[datetime] = set()
     for deadline, first, second in rows:
-        if deadline is None:
-            continue
-        for offset in (first, second):
-            moment = deadline - timedelta(seconds=offset)
-            if offset and moment > now:
-                moments.add(moment)
+        if deadline is not None:
+            moments.update(nudge_moments_before(deadline, (first, second), now))
     return sorted(moments)
+
+
+def nudge_moments_before(
+    deadline: datetime, offsets: tuple[int, int], now: datetime
+) -> list[datetime]:
+    """The future nudge moments of a deadline, at the community's `offsets` (seconds; 0: off)."""
+    moments = [deadline - timedelta(seconds=offset) for offset in offsets if offset]
+    return [moment for moment in moments if moment > now]

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +21,7 @@ from bot.services.kernel import outbox
 from bot.services.kernel.errors import ItemNotFormed, ShortTooMany
 from bot.services.kernel.uow import unit_of_work
 from bot.services.kernel.views import group_buys_with_items
+from bot.services.notices import ShortLine, ShortNotice
 from models import DropItem, GroupBuy, GroupBuyState, Order, OrderState, User
 
 
@@ -83,7 +83,7 @@ async def report_short(
         raise ShortTooMany(number, item.name, available)
     left = quantity
     affected: list[Affected] = []
-    notices: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    notices: dict[int, list[ShortLine]] = defaultdict(list)
     refunds: dict[int, int] = defaultdict(int)
     for order, user in rows:
         if not left:
@@ -98,27 +98,25 @@ async def report_short(
             order.state = OrderState.SHORT
         affected.append(Affected(UserRef.of(user).display_name, taken, order.delivered))
         notices[user.id].append(
-            {
-                "order_id": order.id,
-                "number": number,
-                "name": item.name,
-                "quantity": order.quantity,
-                "short": order.short_quantity,
-                "kept": order.delivered,
-            }
+            ShortLine(
+                order_id=order.id,
+                number=number,
+                name=item.name,
+                quantity=order.quantity,
+                short=order.short_quantity,
+                kept=order.delivered,
+            )
         )
         refunds[user.id] += taken * order.unit_price
     await outbox.enqueue(
         session,
         [
             outbox.Notice(
-                kind=outbox.Kind.SHORT,
+                ShortNotice(community=community.name, items=lines, refund=refunds[user_id]),
                 chat_id=user_id,
                 user_id=user_id,
                 community_id=community.id,
-                payload={"community": community.name, "items": lines, "refund": refunds[user_id]},
-                dedupe_key="short:"
-                + ",".join(f"{line['order_id']}-{line['short']}" for line in lines),
+                dedupe_key="short:" + ",".join(f"{line.order_id}-{line.short}" for line in lines),
             )
             for user_id, lines in notices.items()
         ],

@@ -11,7 +11,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,6 +34,7 @@ from bot.services.kernel.errors import (
 )
 from bot.services.kernel.uow import read_only, unit_of_work
 from bot.services.kernel.views import delivered, group_buys_with_items, orders_with_items
+from bot.services.notices import ReadyLine, ReadyNotice, ReminderNotice
 from bot.services.pickup.point import PickupPoint
 from models import (
     CodeState,
@@ -183,7 +183,7 @@ async def confirm_arrival(
         ).all()
     )
     code_ids = sorted({code for code in arrived_codes if code is not None})
-    notices = await ready_notices(session, community, code_ids, outbox.Kind.READY)
+    notices = await ready_notices(session, community, code_ids, ReadyNotice)
     await outbox.enqueue(session, notices, now)
     return Arrival(
         items=[
@@ -215,7 +215,7 @@ async def ready_notices(
     session: AsyncSession,
     community: CommunityRef,
     code_ids: Sequence[int],
-    kind: outbox.Kind,
+    kind: type[ReadyNotice],
     dedupe_suffix: str | None = None,
 ) -> list[outbox.Notice]:
     """One private message per code: everything ready for it, where, and the code itself."""
@@ -228,25 +228,26 @@ async def ready_notices(
         items = lines.get(code.id)
         if not items:
             continue
-        payload: dict[str, Any] = {
-            "community": community.name,
-            "point": community.point.as_payload(),
-            "code": code.code,
-            "pickup_date": code.pickup_date.isoformat(),
-            "items": [
-                {"number": gb.number, "name": item.name, "unit": item.unit, "quantity": o.delivered}
+        payload = kind(
+            community=community.name,
+            point=community.point.as_payload(),
+            code=code.code,
+            pickup_date=code.pickup_date,
+            items=[
+                ReadyLine(
+                    number=gb.number or 0, name=item.name, unit=item.unit, quantity=o.delivered
+                )
                 for o, gb, item in items
             ],
-        }
+        )
         stamp = dedupe_suffix or "-".join(str(o.id) for o, _, _ in items)
         notices.append(
             outbox.Notice(
-                kind=kind,
+                payload,
                 chat_id=code.user_id,
                 user_id=code.user_id,
                 community_id=community.id,
-                payload=payload,
-                dedupe_key=f"{kind.value}:{code.id}:{stamp}"[:160],
+                dedupe_key=f"{kind.KIND.value}:{code.id}:{stamp}"[:160],
             )
         )
     return notices
@@ -415,7 +416,7 @@ async def remind(
     ).all()
     hour = now.strftime("%Y%m%d%H")
     notices = await ready_notices(
-        session, community, [c for c in code_ids if c is not None], outbox.Kind.REMINDER, hour
+        session, community, [c for c in code_ids if c is not None], ReminderNotice, hour
     )
     queued = await outbox.enqueue(session, notices, now)
     return queued, len(notices) - queued

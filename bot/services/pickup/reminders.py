@@ -20,6 +20,7 @@ from bot.services.community.communities import CommunityRef
 from bot.services.kernel import outbox
 from bot.services.kernel.clock import local_date
 from bot.services.kernel.uow import housekeeping
+from bot.services.notices import ReminderNotice
 from bot.services.pickup.handover import ready_notices
 from models import Community, GroupBuy, Order, OrderState
 
@@ -69,7 +70,7 @@ async def auto_remind(session: AsyncSession, now: datetime) -> int:
             session,
             community,
             [code_id for code_id in code_ids if code_id is not None],
-            outbox.Kind.REMINDER,
+            ReminderNotice,
             f"auto-{today.isoformat()}",
         )
         queued += await outbox.enqueue(session, notices, now)

@@ -1,0 +1,35 @@
+"""What the bot sends for one queued message or one live post: its parts, as Telegram takes them.
+
+Words are chosen by the renderers in `handlers/` (notices, live posts); the sender and the post
+refresher in `bot/delivery/` send what they are given. This module is all the two share.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aiogram.types import InlineKeyboardMarkup
+
+
+@dataclass(frozen=True)
+class Part:
+    text: str
+    markup: InlineKeyboardMarkup | None = None
+    edit_message_id: int | None = None  # edit this message instead (falls back to sending)
+    photos: tuple[str, ...] = ()  # send these (Telegram file ids) as an album instead of text
+
+
+def digest(parts: Sequence[Part]) -> str:
+    """A short fingerprint of what these messages show, to tell whether an edit would change it."""
+    hashed = hashlib.sha1()
+    for part in parts:
+        hashed.update(part.text.encode())
+        hashed.update("".join(part.photos).encode())
+        hashed.update(part.markup.model_dump_json().encode() if part.markup else b"-")
+    return hashed.hexdigest()[:16]
+
+
+class Unrenderable(Exception):
+    """The facts behind the message are gone (e.g. a deleted drop): nothing to send."""
