@@ -9,13 +9,15 @@ import argparse
 import asyncio
 import logging
 import sys
+from pathlib import Path
 from typing import NoReturn
 
 from pydantic import ValidationError
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings, describe_error
-from bot.migrate import upgrade
+from bot.migrate import schema_state, upgrade
 
 # aiogram takes ~2 s to import: only `run` and `i18n` load it, so `check` answers at once.
 
@@ -63,9 +65,36 @@ def migrate() -> None:
 
 
 def check() -> None:
-    """Validate the settings and reach the database, without starting the bot."""
-    _migrate(_settings().database_url)
-    print("tuanbot: settings are valid and the database is reachable")
+    """Validate the settings, load the catalogs, reach the database and say where its schema
+    stands: without starting the bot or changing anything."""
+    from bot.catalogs import CatalogsMissing, load_translations
+
+    settings = _settings()
+    try:
+        load_translations()
+    except CatalogsMissing as error:
+        _stop(str(error))
+    url = make_url(settings.database_url)
+    file = url.database if url.get_backend_name() == "sqlite" else None
+    if file and file != ":memory:" and not Path(file).expanduser().exists():
+        print(
+            f"tuanbot: settings are valid; the database {file} does not exist yet "
+            "(the bot creates it at start, or `python -m bot migrate`)"
+        )
+        return
+    try:
+        state = asyncio.run(schema_state(settings.database_url))
+    except (SQLAlchemyError, OSError) as error:
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        _stop(f"cannot use DATABASE_URL: {reason}")
+    if state.up_to_date:
+        schema = f"up to date ({state.head})"
+    else:
+        schema = (
+            f"{state.pending} migration(s) to apply, from {state.current or 'empty'} to "
+            f"{state.head} (the bot applies them at start, or `python -m bot migrate`)"
+        )
+    print(f"tuanbot: settings are valid; the database is reachable, schema {schema}")
 
 
 def i18n() -> None:

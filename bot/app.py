@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import signal
 from collections.abc import Sequence
 from functools import partial
 
@@ -25,6 +28,7 @@ from aiogram.types import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import webhook
 from bot.config import LANGUAGES, Settings
 from bot.db import create_engine, create_session_factory
 from bot.delivery.events import DeliveryLog
@@ -42,7 +46,7 @@ from bot.services.community.broadcasts import Progress
 from bot.services.kernel.effects import EffectBus, Effects
 from bot.services.kernel.outbox import OutboxItem, Recipient
 from bot.services.ordering.live_posts import LivePost
-from bot.webhook import WebhookServer
+from bot.updates import UpdateRunner
 from handlers import commands, get_routers
 from handlers.notices import NoticeRenderer
 from handlers.refusals import explain
@@ -131,7 +135,9 @@ class TuanBot:
         self.dispatcher.startup.register(self._on_startup)
         self.dispatcher.shutdown.register(self._on_shutdown)
         self._renderer: NoticeRenderer | None = None
-        self._server: InboxPolling | WebhookServer | None = None
+        # Stored updates are handled here, whether they came by polling or by the webhook.
+        self.runner = UpdateRunner(self.bot, self.dispatcher, self.session_factory)
+        self._server: InboxPolling | webhook.WebhookServer | None = None
 
     def _on_committed(self, effects: Effects) -> None:
         if effects.queued:
@@ -207,13 +213,14 @@ class TuanBot:
 
     async def run_polling(self, handle_signals: bool = True) -> None:
         """Serve Telegram by long polling through the inbox until stopped."""
-        self._server = InboxPolling(self)
-        await self._server.run(handle_signals=handle_signals)
+        await self._serve(InboxPolling(self.bot, self.dispatcher, self.runner), handle_signals)
 
     async def run_webhook(self, handle_signals: bool = True) -> None:
         """Serve Telegram's webhook (WEBHOOK_URL) until stopped."""
-        self._server = WebhookServer(self)
-        await self._server.run(handle_signals=handle_signals)
+        # Several instances share the inbox: each renews the updates it holds.
+        self.runner.heartbeat = webhook.HEARTBEAT
+        server = webhook.WebhookServer(self.bot, self.dispatcher, self.runner, self.settings)
+        await self._serve(server, handle_signals)
 
     async def run(self, handle_signals: bool = True) -> None:
         """Webhook mode when WEBHOOK_URL is set, else long polling."""
@@ -221,6 +228,15 @@ class TuanBot:
             await self.run_webhook(handle_signals)
         else:
             await self.run_polling(handle_signals)
+
+    async def _serve(self, server: InboxPolling | webhook.WebhookServer, signals: bool) -> None:
+        self._server = server
+        if signals:  # the one place SIGTERM and SIGINT are handled: a graceful stop
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                with contextlib.suppress(NotImplementedError):
+                    loop.add_signal_handler(sig, server.stop)
+        await server.run()
 
     async def stop(self) -> None:
         if self._server is not None:

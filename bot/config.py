@@ -16,6 +16,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from models import DEFAULT_COMMISSION_RATE
+
 Language = Literal["zh", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh", "en")
 
@@ -37,7 +39,7 @@ class Settings(BaseSettings):
     send_rate_chat: float = Field(default=1, gt=0, le=10_000)
     send_rate_group: float = Field(default=20, gt=0, le=100_000)
     # New communities' leader commission, percent of what residents pay for what they pick up.
-    commission_rate: float = Field(default=10, ge=0, le=100)
+    commission_rate: float = Field(default=DEFAULT_COMMISSION_RATE / 100, ge=0, le=100)
     # Webhook mode (several instances behind a load balancer); unset: long polling.
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
@@ -144,8 +146,9 @@ class Settings(BaseSettings):
         return ZoneInfo(self.timezone)
 
     @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
+    def commission_basis_points(self) -> int:
+        """`COMMISSION_RATE` (percent) as communities store it."""
+        return round(self.commission_rate * 100)
 
 
 def describe_error(error: ValidationError) -> str:

@@ -9,19 +9,24 @@ from __future__ import annotations
 
 import contextvars
 import gettext
-import io
 from pathlib import Path
 
 from aiogram.utils.i18n import I18n
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
-from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
+from bot.catalogs import DOMAIN, LOCALES, load_translations, po_path
 from bot.config import LANGUAGES
 
-LOCALES = Path(__file__).resolve().parent.parent / "locales"
-DOMAIN = "messages"
+__all__ = [
+    "LOCALES",
+    "Catalogs",
+    "extract_messages",
+    "private_language",
+    "telegram_language",
+    "update_catalogs",
+]
 
 
 class Catalogs(I18n):
@@ -41,16 +46,7 @@ class Catalogs(I18n):
         I18n.reset_current(token)
 
     def find_locales(self) -> dict[str, gettext.GNUTranslations]:
-        translations: dict[str, gettext.GNUTranslations] = {}
-        for language in LANGUAGES:
-            po_path = self.path / language / "LC_MESSAGES" / f"{self.domain}.po"
-            with po_path.open("rb") as source:
-                catalog = read_po(source, locale=language)
-            compiled = io.BytesIO()
-            write_mo(compiled, catalog)
-            compiled.seek(0)
-            translations[language] = gettext.GNUTranslations(compiled)
-        return translations
+        return load_translations(self.path)
 
 
 def telegram_language(code: str | None) -> str | None:
@@ -89,7 +85,7 @@ def update_catalogs() -> None:
     with (LOCALES / "messages.pot").open("wb") as out:
         write_po(out, template, sort_output=True, include_lineno=False)
     for language in LANGUAGES:
-        path = LOCALES / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+        path = po_path(language)
         if path.exists():
             with path.open("rb") as source:
                 catalog = read_po(source, locale=language)

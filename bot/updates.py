@@ -19,16 +19,14 @@ import asyncio
 import contextlib
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
+from aiogram import Bot, Dispatcher
 from aiogram.types import Update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services.kernel import inbox
 from bot.services.kernel.clock import utcnow
 from bot.services.kernel.uow import handling
-
-if TYPE_CHECKING:
-    from bot.app import TuanBot
 
 log = logging.getLogger(__name__)
 
@@ -36,14 +34,18 @@ log = logging.getLogger(__name__)
 class UpdateRunner:
     def __init__(
         self,
-        app: TuanBot,
+        bot: Bot,
+        dispatcher: Dispatcher,
+        session_factory: async_sessionmaker[AsyncSession],
         *,
         concurrency: int = 200,
         drain_seconds: float = 10.0,
         finish_every: float = 0.5,
         heartbeat: float | None = None,
     ) -> None:
-        self.app = app
+        self.bot = bot
+        self.dispatcher = dispatcher
+        self.session_factory = session_factory
         self.heartbeat = heartbeat
         self.drain_seconds = drain_seconds
         self.finish_every = finish_every
@@ -83,17 +85,17 @@ class UpdateRunner:
             (u.update_id, u.model_dump(mode="json", exclude_none=True, by_alias=True))
             for u in updates
         ]
-        async with self.app.session_factory() as session:
+        async with self.session_factory() as session:
             return await inbox.record(session, payloads, utcnow())
 
     async def recover(self, stale_after: timedelta = timedelta(0)) -> int:
         """Claim and handle stored updates nobody finished (older than `stale_after`)."""
-        async with self.app.session_factory() as session:
+        async with self.session_factory() as session:
             stored = await inbox.claim_unfinished(session, utcnow(), stale_after)
         if stored:
             log.info("handling %d stored updates nobody finished", len(stored))
         for _, payload in stored:
-            self.spawn(Update.model_validate(payload, context={"bot": self.app.bot}))
+            self.spawn(Update.model_validate(payload, context={"bot": self.bot}))
         return len(stored)
 
     def spawn(self, update: Update) -> None:
@@ -118,7 +120,7 @@ class UpdateRunner:
         async with self._slots:
             with handling(update.update_id):
                 try:
-                    await self.app.dispatcher.feed_update(self.app.bot, update)
+                    await self.dispatcher.feed_update(self.bot, update)
                 except Exception:
                     log.exception("update %s failed", update.update_id)
         # Not reached when cancelled (a stop that could not wait for it): the update stays
@@ -131,7 +133,7 @@ class UpdateRunner:
             if not self._in_flight:
                 continue
             try:
-                async with self.app.session_factory() as session:
+                async with self.session_factory() as session:
                     await inbox.keep_claimed(session, sorted(self._in_flight), utcnow())
             except Exception:
                 log.exception("could not renew the updates in hand")
@@ -146,7 +148,7 @@ class UpdateRunner:
             return
         done, self._finished = self._finished, []
         try:
-            async with self.app.session_factory() as session:
+            async with self.session_factory() as session:
                 await inbox.mark_finished(session, done, utcnow())
         except Exception:
             log.exception("could not mark updates finished; they may be handled again")

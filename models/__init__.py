@@ -7,9 +7,10 @@ from models.drops import Drop, DropItem, DropPost
 from models.enums import CodeState, DropState, GroupBuyState, OrderState, OutboxState, PostState
 from models.group_buys import GroupBuy, Handover, Order, PickupCode
 from models.outbox import Broadcast, DeliveryEvent, InboxUpdate, OutboxMessage
-from models.people import Community, User
+from models.people import DEFAULT_COMMISSION_RATE, Community, User
 
 __all__ = [
+    "DEFAULT_COMMISSION_RATE",
     "AfterSaleRequest",
     "Base",
     "Broadcast",

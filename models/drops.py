@@ -49,7 +49,7 @@ class DropItem(Base):
     min_members: Mapped[int] = mapped_column(Integer)
     purchase_limit: Mapped[int | None] = mapped_column(Integer)
     stock: Mapped[int | None] = mapped_column(Integer)
-    # Shared by every community; changed only by conditional UPDATEs (see services/joins.py).
+    # Shared by every community; changed only by conditional UPDATEs (see services/ordering/joins.py).
     stock_left: Mapped[int | None] = mapped_column(Integer)
     returnable: Mapped[bool] = mapped_column(Boolean, default=True)
     earns_points: Mapped[bool] = mapped_column(Boolean, default=True)

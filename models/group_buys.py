@@ -14,6 +14,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime
@@ -105,7 +106,8 @@ class Order(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     picked_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    @property
+    @hybrid_property
     def delivered(self) -> int:
-        """Units to hand over: what was ordered less what did not arrive."""
-        return self.quantity - (self.short_quantity or 0)
+        """Units to hand over: what was ordered less what did not arrive. The same expression
+        in Python (on a row) and in SQL (`Order.delivered` in a query)."""
+        return self.quantity - self.short_quantity

@@ -79,7 +79,7 @@ class DeliveryEvent(Base):
 
 class InboxUpdate(Base):
     """An update from Telegram, stored before it is acknowledged: a crash cannot lose it, and the
-    same update_id delivered twice has its effect once (see services/inbox.py).
+    same update_id delivered twice has its effect once (see services/kernel/inbox.py).
 
     `handled_at`: its effect happened (set in the effect's own transaction). `finished_at`: its
     handler ran to the end, answer sent. Between the two an instance can die; the update is then

@@ -9,6 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime
 
+# A new community's leader commission, in basis points (1000 = 10 %): `COMMISSION_RATE` (percent)
+# defaults to it.
+DEFAULT_COMMISSION_RATE = 1000
+
 
 class User(Base):
     __tablename__ = "users"
@@ -56,7 +60,9 @@ class Community(Base):
     reminder_time: Mapped[str] = mapped_column(String(5), default="19:00", server_default="19:00")
     reminded_on: Mapped[date | None] = mapped_column(Date)  # local day of the last auto reminder
     # The leader's commission on picked-up orders, in basis points (1000 = 10 %).
-    commission_rate: Mapped[int] = mapped_column(Integer, default=1000, server_default="1000")
+    commission_rate: Mapped[int] = mapped_column(
+        Integer, default=DEFAULT_COMMISSION_RATE, server_default=str(DEFAULT_COMMISSION_RATE)
+    )
     # False once the bot left or was removed; drops and broadcasts skip it.
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     registered_by: Mapped[int] = mapped_column(BigInteger)

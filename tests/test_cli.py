@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
+from bot.db import create_engine
+from bot.migrate import upgrade_engine
 from tests.fakegram import TOKEN, FakeTelegram, Limits
 
 GOOD_TOKEN = "123:abcdefghijklmnopqrstuvwxyz"
@@ -68,8 +70,25 @@ async def test_settings_come_from_a_dotenv_file_too(tmp_path: Path) -> None:
     )
     code, out, err = await python_m_bot(tmp_path, {}, "check")
     assert (code, err) == (0, "")
-    assert "settings are valid" in out
-    assert (tmp_path / "db" / "x.sqlite3").exists()
+    assert "settings are valid" in out and "does not exist yet" in out
+    assert not (tmp_path / "db" / "x.sqlite3").exists()  # checking changes nothing
+
+
+async def test_check_says_where_the_schema_stands_and_migrates_nothing(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/x.sqlite3"
+    engine = create_engine(url, for_migrations=True)
+    await upgrade_engine(engine, "0006")
+    await engine.dispose()
+    values = {"BOT_TOKEN": GOOD_TOKEN, "DATABASE_URL": url}
+    code, out, err = await python_m_bot(tmp_path, values, "check")
+    assert (code, err) == (0, "")
+    assert "1 migration(s) to apply, from 0006 to 0007" in out
+    code, out, err = await python_m_bot(tmp_path, values, "check")
+    assert "from 0006" in out  # still: check does not migrate
+    code, out, err = await python_m_bot(tmp_path, values, "migrate")
+    code, out, err = await python_m_bot(tmp_path, values, "check")
+    assert (code, err) == (0, "")
+    assert "schema up to date (0007)" in out
 
 
 def test_settings_parse_lists_and_defaults() -> None:

@@ -42,7 +42,7 @@ async def register(
         settings.default_language,
         settings.timezone,
         now,
-        round(settings.commission_rate * 100),
+        settings.commission_basis_points,
     )
     if done.created:
         text = _(

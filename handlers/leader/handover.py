@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.formatting import esc, item_label, quantity
 from bot.services.community.communities import CommunityRef
 from bot.services.community.people import Actor
-from bot.services.pickup import handover
+from bot.services.pickup import codes, handover
 from handlers.leader.scope import handover_scope, led_community
 from handlers.parsing import BadUsage, positive_int, words
 from handlers.texts.common import lines
@@ -69,7 +69,10 @@ async def typed_code(
     try:
         args = words(command)
         if len(args) != 1:
-            raise BadUsage(usage, _("Give the resident's 7-digit pickup code."))
+            raise BadUsage(
+                usage,
+                _("Give the resident's {digits}-digit pickup code.").format(digits=codes.DIGITS),
+            )
         yield handover_scope(message, actor, community, leads), args[0]
     finally:
         if message.chat.type != "private":

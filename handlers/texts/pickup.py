@@ -15,6 +15,7 @@ from bot.formatting import day, esc, item_label, local_time, money, progress, qu
 from bot.services.kernel import errors
 from bot.services.notices import ReadyNotice, ReminderNotice
 from bot.services.ordering.joins import OrderView
+from bot.services.pickup import codes
 from bot.services.pickup.handover import CodeView
 from bot.services.pickup.point import BadPointField, PickupPoint
 from handlers.texts.common import bullet, line
@@ -165,7 +166,9 @@ def refusal(error: Exception) -> str | None:
                 return _("No formed goods are waiting to be shipped.")
             return _("Nothing formed is to be picked up on {day}.").format(day=day(shipping_day))
         case errors.CodeMalformed():
-            return _("A pickup code is exactly 7 digits, e.g. <code>/pickup 1234567</code>.")
+            return _(
+                "A pickup code is exactly {digits} digits, e.g. <code>/pickup {example}</code>."
+            ).format(digits=codes.DIGITS, example=codes.EXAMPLE)
         case errors.CodeUnknown():
             return _("No such pickup code. Check the digits with the resident.")
         case errors.CodeUsed(used_at=used_at, timezone=timezone):

@@ -97,8 +97,8 @@ async def test_a_handler_cut_off_by_a_stop_is_finished_at_the_next_start(story: 
     tg = story.tg
     await story.open_community()
     await story.post("/drop\nEggs | 12")
-    assert story.app is not None and story.app._server is not None
-    story.app._server.runner.drain_seconds = 0.3  # a stop that cannot wait for the reply
+    assert story.app is not None
+    story.app.runner.drain_seconds = 0.3  # a stop that cannot wait for the reply
     slow = Fault(method="sendMessage", chat_id=story.group.id, status="slow", delay=3)
     tg.faults.append(slow)
     asked = await tg.send(story.carol, story.group, "/join 1")

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services.community.people import Actor
 from bot.services.kernel.errors import ItemClosed, ItemNotFound, NotAllowed
 from bot.services.ordering import closing, joins
+from bot.services.pickup import codes
 from models import (
     CodeState,
     DropItem,
@@ -179,7 +180,7 @@ async def test_code_collisions_are_retried(
     await joins.join(session, sunny, 100, now, number=1)
     await joins.join(session, sunny, 101, now, number=1)
     issued = iter(["1234567", "1234567", "7654321"])
-    monkeypatch.setattr(closing, "new_code", lambda: next(issued))
+    monkeypatch.setattr(codes, "new_code", lambda: next(issued))
     await closing.close_due(session, now + timedelta(hours=1))
-    codes = sorted((await session.scalars(select(PickupCode.code))).all())
-    assert codes == ["1234567", "7654321"]
+    issued_codes = sorted((await session.scalars(select(PickupCode.code))).all())
+    assert issued_codes == ["1234567", "7654321"]

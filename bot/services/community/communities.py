@@ -22,6 +22,7 @@ from bot.services.kernel.errors import AmbiguousCommunity, NotACommunity, NotAll
 from bot.services.kernel.uow import read_only, unit_of_work
 from bot.services.pickup.point import PickupPoint
 from models import (
+    DEFAULT_COMMISSION_RATE,
     Community,
     GroupBuy,
     GroupBuyState,
@@ -48,7 +49,7 @@ class CommunityRef:
     first_nudge: int = 3600  # seconds before a deadline; 0: off
     second_nudge: int = 900
     reminder_time: str = "19:00"  # local time of the daily pickup reminder; "": off
-    commission_rate: int = 1000  # the leader's commission, basis points
+    commission_rate: int = DEFAULT_COMMISSION_RATE  # the leader's commission, basis points
 
     @property
     def tz(self) -> ZoneInfo:
@@ -175,7 +176,7 @@ async def register(
     language: str,
     timezone: str,
     now: datetime,
-    commission_rate: int = 1000,
+    commission_rate: int = DEFAULT_COMMISSION_RATE,
 ) -> Registration:
     """Make the group a community; registering again renames and reactivates it."""
     actor.require_admin()

@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services.community.communities import CommunityRef
 from bot.services.community.people import Actor, UserRef
 from bot.services.kernel.uow import read_only, unit_of_work
-from bot.services.kernel.views import delivered
 from models import GroupBuy, Order, OrderState, User
 
 _BOUGHT = (OrderState.CONFIRMED, OrderState.READY, OrderState.PICKED_UP)
@@ -56,7 +55,7 @@ async def promoters(session: AsyncSession, actor: Actor, community: CommunityRef
                 referred.c.referred_by,
                 func.count(distinct(Order.user_id)),
                 func.count(Order.id),
-                func.coalesce(func.sum(delivered(Order) * Order.unit_price), 0),
+                func.coalesce(func.sum(Order.delivered * Order.unit_price), 0),
             )
             .join(Order, Order.user_id == referred.c.id)
             .join(GroupBuy, GroupBuy.id == Order.group_buy_id)

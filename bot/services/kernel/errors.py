@@ -1,6 +1,6 @@
 """Domain refusals. A service raises one of these and its transaction rolls back: nothing changes.
 
-Each carries the facts the user needs to understand the refusal; `handlers/errors.py` words them
+Each carries the facts the user needs to understand the refusal; `handlers/texts/` words them (by subdomain)
 in the user's language.
 """
 

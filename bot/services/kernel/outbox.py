@@ -68,11 +68,10 @@ class Recipient:
     language: str | None  # the user's /lang choice (private messages)
     tg_language: str | None
     community_language: str | None
-    community_timezone: str | None
     unreachable: bool
 
 
-NOBODY = Recipient(None, None, None, None, False)
+NOBODY = Recipient(None, None, None, False)
 
 
 @dataclass(frozen=True)
@@ -296,7 +295,6 @@ def _recipient_of(user: User | None, community: Community | None) -> Recipient:
         language=user.language if user else None,
         tg_language=user.tg_language if user else None,
         community_language=community.language if community else None,
-        community_timezone=community.timezone if community else None,
         unreachable=bool(user and user.unreachable_at is not None),
     )
 

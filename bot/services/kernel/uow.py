@@ -13,7 +13,7 @@ lock (WAL lets them read beside the writer), so a burst of writers does not hold
 
 Updates apply once: while an update from the inbox is being handled (`current_update`), the first
 `@unit_of_work` marks it handled in its own transaction, or refuses with `AlreadyHandled` if a
-repeat of that update was handled before (services/inbox.py). `@housekeeping` units write
+repeat of that update was handled before (services/kernel/inbox.py). `@housekeeping` units write
 without marking: what they do is not the update's effect (saving a user's new name, say).
 
 Effects after commit (`effects.py`): what a unit records (messages queued, posts to redraw,

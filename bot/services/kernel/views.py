@@ -50,11 +50,6 @@ class ItemView:
         )
 
 
-def delivered(order: type[Order]) -> Any:
-    """SQL: the units of an order to hand over (what was ordered less what did not arrive)."""
-    return order.quantity - order.short_quantity
-
-
 def group_buys_with_items(*columns: Any) -> Select[Any]:
     """SELECT … FROM group_buys JOIN drop_items: a group-buy with its item."""
     return select(*columns).join(DropItem, DropItem.id == GroupBuy.drop_item_id)

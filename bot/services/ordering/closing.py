@@ -9,7 +9,6 @@ closes exactly once. One community's due items close in one transaction, and eve
 from __future__ import annotations
 
 import hashlib
-import secrets
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,7 +22,6 @@ from bot.services.community.communities import CommunityRef, point_of
 from bot.services.community.people import Actor
 from bot.services.kernel import effects, outbox
 from bot.services.kernel.errors import ItemClosed, ItemNotFound
-from bot.services.kernel.sql import upsert
 from bot.services.kernel.uow import read_only, unit_of_work
 from bot.services.kernel.views import group_buys_with_items
 from bot.services.notices import (
@@ -33,18 +31,15 @@ from bot.services.notices import (
     ClosedNotice,
     FormedCode,
 )
+from bot.services.pickup.codes import ensure_codes
 from models import (
-    CodeState,
     Community,
     DropItem,
     GroupBuy,
     GroupBuyState,
     Order,
     OrderState,
-    PickupCode,
 )
-
-CODE_LOW, CODE_HIGH = 1_000_000, 9_999_999  # exactly 7 digits, never a leading zero
 
 
 @dataclass(frozen=True)
@@ -57,10 +52,6 @@ class ClosedItem:
     members: int
     min_members: int
     post_id: int
-
-
-def new_code() -> str:
-    return str(CODE_LOW + secrets.randbelow(CODE_HIGH - CODE_LOW + 1))
 
 
 @read_only
@@ -248,65 +239,6 @@ async def _assign_codes(
     if updates:
         await session.execute(update(Order), updates)
     return {key: code for key, (_, code) in codes.items()}
-
-
-async def ensure_codes(
-    session: AsyncSession, community_id: int, buyers: set[tuple[int, date]], now: datetime
-) -> dict[tuple[int, date], tuple[int, str]]:
-    """The (id, code) of each buyer's code, creating missing ones and reopening used ones."""
-    found: dict[tuple[int, date], tuple[int, str]] = {}
-    missing = set(buyers)
-    for _ in range(50):
-        if not missing:
-            break
-        existing = (
-            await session.scalars(
-                select(PickupCode).where(
-                    PickupCode.community_id == community_id,
-                    PickupCode.user_id.in_({user for user, _ in missing}),
-                    PickupCode.pickup_date.in_({day for _, day in missing}),
-                )
-            )
-        ).all()
-        for code in existing:
-            key = (code.user_id, code.pickup_date)
-            if key in missing:
-                if code.state is CodeState.USED:  # more goods for the same day: usable again
-                    code.state, code.used_at = CodeState.ACTIVE, None
-                found[key] = (code.id, code.code)
-                missing.discard(key)
-        if not missing:
-            break
-        # A random code may collide with another's: those rows are skipped and tried again.
-        inserted = (
-            await session.execute(
-                upsert(session, PickupCode)
-                .values(
-                    [
-                        {
-                            "code": new_code(),
-                            "user_id": user,
-                            "community_id": community_id,
-                            "pickup_date": day,
-                            "state": CodeState.ACTIVE,
-                            "created_at": now,
-                        }
-                        for user, day in sorted(missing)
-                    ]
-                )
-                .on_conflict_do_nothing()
-                .returning(
-                    PickupCode.id, PickupCode.user_id, PickupCode.pickup_date, PickupCode.code
-                )
-            )
-        ).all()
-        for code_id, user, day, code in inserted:
-            found[(user, day)] = (code_id, code)
-            missing.discard((user, day))
-    if missing:
-        raise RuntimeError("could not allocate pickup codes")
-    await session.flush()
-    return found
 
 
 def _batch_key(ids: list[int]) -> str:

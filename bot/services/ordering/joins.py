@@ -88,7 +88,6 @@ class OrderView:
     quantity: int
     amount: int
     state: OrderState
-    group_buy_state: GroupBuyState
     deadline: datetime
     pickup_date: date
     members: int
@@ -532,7 +531,6 @@ async def my_orders(session: AsyncSession, user_id: int, now: datetime) -> list[
                 quantity=order.quantity,
                 amount=order.delivered * order.unit_price,
                 state=order.state,
-                group_buy_state=gb.state,
                 deadline=gb.deadline or now,
                 pickup_date=gb.pickup_date or now.date(),
                 members=gb.members,

@@ -13,7 +13,6 @@ group's budget is spent as if one instance were editing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -63,17 +62,6 @@ async def live_post_ids(session: AsyncSession) -> list[int]:
         .order_by(DropPost.id)
     )
     return list(rows.all())
-
-
-@read_only
-async def post_ids_of(session: AsyncSession, group_buy_ids: Iterable[int]) -> set[int]:
-    ids = list(group_buy_ids)
-    if not ids:
-        return set()
-    rows = await session.scalars(
-        select(GroupBuy.drop_post_id).where(GroupBuy.id.in_(ids)).distinct()
-    )
-    return set(rows.all())
 
 
 @read_only

@@ -6,7 +6,6 @@ over against it; `/undo` within an hour brings it (and the goods' state) back.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,8 +32,9 @@ from bot.services.kernel.errors import (
     UndoTooLate,
 )
 from bot.services.kernel.uow import read_only, unit_of_work
-from bot.services.kernel.views import delivered, group_buys_with_items, orders_with_items
+from bot.services.kernel.views import group_buys_with_items, orders_with_items
 from bot.services.notices import ReadyLine, ReadyNotice, ReminderNotice
+from bot.services.pickup.codes import as_code
 from bot.services.pickup.point import PickupPoint
 from models import (
     CodeState,
@@ -50,7 +50,6 @@ from models import (
 )
 
 UNDO_WINDOW = timedelta(hours=1)
-_CODE = re.compile(r"^\d{7}$")
 _DELIVERED = (OrderState.CONFIRMED, OrderState.READY, OrderState.PICKED_UP)
 
 
@@ -176,7 +175,7 @@ async def confirm_arrival(
     totals: dict[int, int] = dict(
         (
             await session.execute(
-                select(Order.group_buy_id, func.sum(delivered(Order)))
+                select(Order.group_buy_id, func.sum(Order.delivered))
                 .where(Order.group_buy_id.in_(ids), Order.state == OrderState.READY)
                 .group_by(Order.group_buy_id)
             )
@@ -257,9 +256,10 @@ async def _find_code(
     session: AsyncSession, code_text: str, communities: Sequence[CommunityRef] | None
 ) -> tuple[PickupCode, str]:
     """The code row, locked, and its community's time zone."""
-    code_text = code_text.strip()
-    if not _CODE.match(code_text):
+    shaped = as_code(code_text)
+    if shaped is None:
         raise CodeMalformed()
+    code_text = shaped
     code = await session.scalar(
         select(PickupCode).where(PickupCode.code == code_text).with_for_update()
     )

@@ -17,7 +17,7 @@ from bot.services.community.communities import point_of
 from bot.services.community.people import Actor
 from bot.services.kernel.errors import NothingToShip
 from bot.services.kernel.uow import read_only
-from bot.services.kernel.views import delivered, orders_with_items
+from bot.services.kernel.views import orders_with_items
 from bot.services.pickup.point import PickupPoint
 from models import Community, DropItem, GroupBuy, GroupBuyState, Order, OrderState
 
@@ -71,7 +71,7 @@ async def shipping_list(session: AsyncSession, actor: Actor, day: date | None) -
                 DropItem.id,
                 DropItem.name,
                 DropItem.unit,
-                func.sum(delivered(Order)),
+                func.sum(Order.delivered),
             )
             .where(
                 GroupBuy.pickup_date == day,
