@@ -32,6 +32,7 @@ from bot import webhook
 from bot.config import LANGUAGES, Settings
 from bot.db import create_engine, create_session_factory
 from bot.delivery.events import DeliveryLog
+from bot.delivery.fitting import FitToTelegram
 from bot.delivery.limiter import RateLimiter, Throttle
 from bot.delivery.post_refresher import PostRefresher
 from bot.delivery.progress import BroadcastMonitor
@@ -84,6 +85,7 @@ class TuanBot:
             if settings.redis_url
             else None
         )
+        session.middleware(FitToTelegram())  # first: each part of a split message is throttled
         session.middleware(
             Throttle(
                 self.limiter,

@@ -33,3 +33,11 @@ def digest(parts: Sequence[Part]) -> str:
 
 class Unrenderable(Exception):
     """The facts behind the message are gone (e.g. a deleted drop): nothing to send."""
+
+
+class NotYet(Exception):
+    """The message should wait a little for something it refers to (no attempt is counted)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds

@@ -17,7 +17,7 @@ from handlers.admin import (
     settle,
     shipping,
 )
-from handlers.common import fallback, help, lang, membership, start
+from handlers.common import codes_in_group, fallback, help, lang, membership, start
 from handlers.leader import (
     commission,
     group,
@@ -59,5 +59,6 @@ def get_routers() -> list[Router]:
         settle.router(),
         export.router(),
         after_sale.router(),
+        codes_in_group.router(),  # plain talk in a group: only pickup codes are acted on
         fallback.router(),  # last: only what nobody else handled
     ]

@@ -9,7 +9,7 @@ albums). Pickup codes only ever appear in private kinds.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from aiogram.types import InlineKeyboardMarkup
@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.formatting import split_message
 from bot.i18n import Catalogs, private_language
-from bot.parts import Part, Unrenderable
+from bot.parts import NotYet, Part, Unrenderable
 from bot.services.community import broadcasts
 from bot.services.kernel.clock import utcnow
 from bot.services.kernel.outbox import OutboxItem, Recipient
@@ -30,6 +30,7 @@ from bot.services.notices import (
     BroadcastReportNotice,
     ClosedGroupNotice,
     ClosedNotice,
+    CodeGuessingNotice,
     DecisionNotice,
     DropPostNotice,
     NudgeNotice,
@@ -83,6 +84,8 @@ class NoticeRenderer:
                 return _parts(ordering.short(notice, currency))
             case ReadyNotice() as notice:  # and reminders
                 return _parts(pickup.ready(notice))
+            case CodeGuessingNotice() as notice:
+                return _parts(pickup.code_guessing(notice))
             case AfterSaleNotice() as notice:
                 # The request, its photos as an album, then Approve / Reject.
                 album = [Part("", photos=tuple(notice.photos))] if notice.photos else []
@@ -96,6 +99,10 @@ class NoticeRenderer:
                 return _parts(community.broadcast(text))
             case BroadcastReportNotice(broadcast_id=broadcast_id):
                 progress = await broadcasts.report(session, broadcast_id)
+                if progress.status_message_id is None and not _late(progress.started_at):
+                    # The admin's status message is being sent: the report becomes that
+                    # message, not a second one.
+                    raise NotYet(0.5)
                 text = community.broadcast_status(progress, utcnow())
                 return [Part(text, None, progress.status_message_id)]
             case UnreachableNotice():
@@ -145,6 +152,12 @@ class NoticeRenderer:
         with self.catalogs.context(), self.catalogs.use_locale(self.locale(True, recipient)):
             text = community.broadcast_status(progress, utcnow())
             return Part(text, stop_broadcast(progress.broadcast_id), progress.status_message_id)
+
+
+def _late(started: datetime) -> bool:
+    """A broadcast's status message that is not there a minute after it started never will be
+    (its handler died): its report goes as a message of its own."""
+    return utcnow() - started > timedelta(minutes=1)
 
 
 def _parts(text: str) -> list[Part]:

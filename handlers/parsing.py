@@ -76,8 +76,24 @@ def clock_time(text: str) -> time | None:
     return time(int(match.group(1)), int(match.group(2)))
 
 
+# Dates a command may name: far enough either way for any real business, near enough that a day
+# or a month after it is still a date (9999-12-31 + 1 day is not).
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
 def iso_date(text: str) -> date | None:
+    """YYYY-MM-DD between FIRST_YEAR and LAST_YEAR; None otherwise."""
     try:
-        return date.fromisoformat(text.strip())
+        value = date.fromisoformat(text.strip())
     except ValueError:
         return None
+    return value if FIRST_YEAR <= value.year <= LAST_YEAR else None
+
+
+def year_month(text: str) -> date | None:
+    """YYYY-MM between FIRST_YEAR and LAST_YEAR, as its first day; None otherwise."""
+    match = re.fullmatch(r"([0-9]{4})-([0-9]{1,2})", text.strip())
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        return None
+    year = int(match.group(1))
+    return date(year, int(match.group(2)), 1) if FIRST_YEAR <= year <= LAST_YEAR else None

@@ -5,7 +5,7 @@ from models.base import Base, UTCDateTime
 from models.books import LedgerEntry, LedgerKind
 from models.drops import Drop, DropItem, DropPost
 from models.enums import CodeState, DropState, GroupBuyState, OrderState, OutboxState, PostState
-from models.group_buys import GroupBuy, Handover, Order, PickupCode
+from models.group_buys import GroupBuy, Handover, Order, PickupCode, WrongCode
 from models.outbox import Broadcast, DeliveryEvent, InboxUpdate, OutboxMessage
 from models.people import DEFAULT_COMMISSION_RATE, Community, User
 
@@ -38,4 +38,5 @@ __all__ = [
     "Shipment",
     "UTCDateTime",
     "User",
+    "WrongCode",
 ]

@@ -69,6 +69,21 @@ class PickupCode(Base):
     state: Mapped[CodeState] = mapped_column(state_type(CodeState))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The last reminder to pick up (/remind or the daily one): at most one an hour.
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WrongCode(Base):
+    """A well-formed pickup code a leader typed that is not a code they may use: guesses are
+    counted, so that a leader (or a stolen phone) cannot try codes until one works."""
+
+    __tablename__ = "wrong_codes"
+    __table_args__ = (Index("ix_wrong_codes_user_at", "user_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    community_id: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Handover(Base):
@@ -81,6 +96,10 @@ class Handover(Base):
     handed_by: Mapped[int] = mapped_column(BigInteger)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# An order is paid for in these states (formed, and its goods arrive or are on their way).
+OWED = frozenset({OrderState.CONFIRMED, OrderState.READY, OrderState.PICKED_UP})
 
 
 class Order(Base):
@@ -111,3 +130,15 @@ class Order(Base):
         """Units to hand over: what was ordered less what did not arrive. The same expression
         in Python (on a row) and in SQL (`Order.delivered` in a query)."""
         return self.quantity - self.short_quantity
+
+    @property
+    def owed(self) -> int:
+        """What the resident pays for this order: what arrives of a formed order. Nothing while
+        it is still open, nor for one cancelled, failed or that did not arrive; a returned one
+        is `refunded` instead."""
+        return self.delivered * self.unit_price if self.state in OWED else 0
+
+    @property
+    def refunded(self) -> int:
+        """What an approved return gives back."""
+        return self.delivered * self.unit_price if self.state is OrderState.RETURNED else 0

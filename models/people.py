@@ -31,6 +31,8 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Who brought them (/invite link), recorded when they first started the bot through it.
     referred_by: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    # Too many wrong pickup codes: /pickup and /undo wait until then.
+    codes_paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Community(Base):
@@ -63,6 +65,9 @@ class Community(Base):
     commission_rate: Mapped[int] = mapped_column(
         Integer, default=DEFAULT_COMMISSION_RATE, server_default=str(DEFAULT_COMMISSION_RATE)
     )
+    # Whether the bot may delete members' messages there (a group admin with that right), as
+    # Telegram last said; None: not known yet (it tries, and learns from the answer).
+    bot_can_delete: Mapped[bool | None] = mapped_column(Boolean)
     # False once the bot left or was removed; drops and broadcasts skip it.
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     registered_by: Mapped[int] = mapped_column(BigInteger)

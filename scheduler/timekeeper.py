@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.services.kernel import inbox, outbox
 from bot.services.kernel.clock import utcnow
 from bot.services.ordering import closing, drops, nudges
-from bot.services.pickup import reminders
+from bot.services.pickup import guessing, reminders
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +99,7 @@ class Timekeeper:
             async with self.session_factory() as session:
                 await inbox.prune(session, now - timedelta(days=2))
                 await outbox.prune_events(session, now - timedelta(days=7))
+                await guessing.forget(session, now - timedelta(days=1))
         except Exception:
             log.exception("maintenance failed")
 

@@ -51,7 +51,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.events import DeliveryLog
 from bot.delivery.limiter import send_priority
-from bot.parts import Part, Unrenderable, digest
+from bot.parts import NotYet, Part, Unrenderable, digest
 from bot.services import notices
 from bot.services.community import broadcasts, communities
 from bot.services.kernel import outbox
@@ -221,6 +221,9 @@ class OutboxSender:
             parts = await self.render(session, items, recipient)
         except Unrenderable as reason:
             await outbox.mark_failed(session, items, f"unrenderable: {reason}")
+            return
+        except NotYet as wait:
+            await outbox.postpone(session, items, utcnow() + timedelta(seconds=wait.seconds))
             return
         try:
             message_ids = [await self._send(first.chat_id, part) for part in parts]

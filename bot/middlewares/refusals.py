@@ -17,7 +17,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 from aiogram.utils.i18n import gettext as _
 
-from bot.services.kernel.uow import AlreadyHandled
+from bot.services.kernel.uow import AlreadyHandled, current_update
 
 log = logging.getLogger(__name__)
 CALLBACK_ANSWER_LIMIT = 200
@@ -42,7 +42,17 @@ class RefusalMiddleware(BaseMiddleware):
             text = self.explain(error)
             if text is None:
                 log.exception("handling update failed")
-                text = _("Sorry, something went wrong on my side. Nothing was changed; try again.")
+                mark = current_update.get()
+                if mark is not None and mark.handled:
+                    # The change committed before the failure: never say otherwise.
+                    text = _(
+                        "Your request was carried out, but something went wrong on my side "
+                        "while answering. /help shows how to check it."
+                    )
+                else:
+                    text = _(
+                        "Sorry, something went wrong on my side. Nothing was changed; try again."
+                    )
             assert isinstance(event, Update)
             await self._reply(event, text)
             return None

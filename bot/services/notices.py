@@ -35,6 +35,7 @@ class Kind(StrEnum):
     PAYOUT = "payout"  # private, to the leader: the platform paid out commission (/settle)
     DECISION = "decision"  # private, to the resident: an admin decided a cancellation or return
     AFTER_SALE = "after_sale"  # private, to each admin: a cancellation or return to decide
+    CODE_GUESSING = "code_guessing"  # private, to each admin: someone typed many wrong codes
 
 
 # Lower goes first. Codes and arrival news before posts; broadcasts last.
@@ -51,6 +52,7 @@ PRIORITY: dict[Kind, int] = {
     Kind.DECISION: 30,
     Kind.AFTER_SALE: 30,
     Kind.ADMIN_ALERT: 30,
+    Kind.CODE_GUESSING: 30,
     Kind.REMINDER: 40,
     Kind.BROADCAST: 60,
 }
@@ -177,6 +179,18 @@ class ReminderNotice(ReadyNotice):
     KIND = Kind.REMINDER
 
 
+class CodeGuessingNotice(Payload):
+    """To each admin: someone typed many wrong pickup codes and is paused."""
+
+    KIND = Kind.CODE_GUESSING
+    user_id: int
+    name: str
+    community: str | None = None
+    wrong: int  # wrong codes within the window
+    until: datetime
+    timezone: str
+
+
 # -- After-sale -----------------------------------------------------------------------------
 
 
@@ -261,6 +275,7 @@ TYPES: dict[Kind, type[Payload]] = {
         ShortNotice,
         ReadyNotice,
         ReminderNotice,
+        CodeGuessingNotice,
         AfterSaleNotice,
         DecisionNotice,
         PayoutNotice,

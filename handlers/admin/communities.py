@@ -19,6 +19,7 @@ from bot.services.community import communities
 from bot.services.community.communities import CommunityRef, require_community
 from bot.services.community.people import Actor, Profile
 from bot.services.kernel.errors import UserUnknown
+from handlers.moderation import learn_rights
 from handlers.parsing import BadUsage, need_group, need_private, positive_int, words
 from handlers.replies import answer
 from handlers.texts.pickup import point
@@ -27,6 +28,7 @@ from handlers.texts.pickup import point
 async def register(
     message: Message,
     command: CommandObject,
+    bot: Bot,
     session: AsyncSession,
     now: datetime,
     actor: Actor,
@@ -53,6 +55,7 @@ async def register(
     else:
         text = _("✅ <b>{name}</b> is registered and active.")
     await message.reply(text.format(name=esc(done.community.name)))
+    await learn_rights(bot, session, message.chat.id)
 
 
 async def set_leader(

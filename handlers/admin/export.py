@@ -48,19 +48,23 @@ async def export_orders(
     ):
         raise BadUsage(
             "/export [YYYY-MM-DD] [YYYY-MM-DD]",
-            _("Give a first and last day (at most a year), one day, or nothing for this month."),
+            _(
+                "Give a first and last day (at most a year, 2000 to 2100), one day, or nothing "
+                "for this month."
+            ),
         )
     rows = await exports.orders_between(
         session, actor, _start(first, tz), _start(last, tz) + timedelta(days=1)
     )
     text = _(
-        "🧾 Orders joined {first} – {last}: {count}; owed {amount}; commission {commission}; "
-        "points {points}."
+        "🧾 Orders joined {first} – {last}: {count}; owed {amount}; refunded {refunded}; "
+        "commission {commission}; points {points}."
     ).format(
         first=day(first),
         last=day(last),
         count=len(rows),
         amount=money(sum(r.amount for r in rows), settings.currency),
+        refunded=money(sum(r.refunded for r in rows), settings.currency),
         commission=money(sum(r.commission for r in rows), settings.currency),
         points=sum(r.points for r in rows),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from aiogram import Bot, Router
@@ -67,7 +68,8 @@ def _referrer(payload: str | None) -> int | None:
     if not payload or not payload.startswith("ref-"):
         return None
     digits = payload.removeprefix("ref-")
-    return int(digits) if digits.isdigit() and len(digits) <= 15 else None
+    # ASCII digits only: "²" or "٣" are digits to str.isdigit() but not an id.
+    return int(digits) if re.fullmatch(r"[0-9]{1,15}", digits) else None
 
 
 def router() -> Router:

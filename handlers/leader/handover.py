@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 
 from aiogram import Router
-from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Settings
 from bot.formatting import esc, item_label, quantity
 from bot.services.community.communities import CommunityRef
 from bot.services.community.people import Actor
 from bot.services.pickup import codes, handover
 from handlers.leader.scope import handover_scope, led_community
+from handlers.moderation import take_down
 from handlers.parsing import BadUsage, positive_int, words
 from handlers.texts.common import lines
 
@@ -58,6 +58,7 @@ async def arrived(
 async def typed_code(
     message: Message,
     command: CommandObject,
+    session: AsyncSession,
     usage: str,
     actor: Actor,
     community: CommunityRef | None,
@@ -75,9 +76,7 @@ async def typed_code(
             )
         yield handover_scope(message, actor, community, leads), args[0]
     finally:
-        if message.chat.type != "private":
-            with contextlib.suppress(TelegramAPIError):
-                await message.delete()
+        await take_down(message, session, community)
 
 
 async def pickup(
@@ -88,9 +87,12 @@ async def pickup(
     actor: Actor,
     community: CommunityRef | None,
     leads: tuple[CommunityRef, ...],
+    settings: Settings,
 ) -> None:
-    async with typed_code(message, command, "/pickup code", actor, community, leads) as typed:
-        result = await handover.hand_over(session, actor, *typed, now)
+    async with typed_code(
+        message, command, session, "/pickup code", actor, community, leads
+    ) as typed:
+        result = await handover.hand_over(session, actor, *typed, now, settings.admin_ids)
     out = [
         _("✅ Hand over to <b>{name}</b> ({community}):").format(
             name=esc(result.resident), community=esc(result.community)
@@ -113,9 +115,12 @@ async def undo(
     actor: Actor,
     community: CommunityRef | None,
     leads: tuple[CommunityRef, ...],
+    settings: Settings,
 ) -> None:
-    async with typed_code(message, command, "/undo code", actor, community, leads) as typed:
-        result = await handover.undo_handover(session, actor, *typed, now)
+    async with typed_code(
+        message, command, session, "/undo code", actor, community, leads
+    ) as typed:
+        result = await handover.undo_handover(session, actor, *typed, now, settings.admin_ids)
     await message.answer(
         _("↩️ Undone: {name}'s goods are waiting for pickup again:").format(
             name=esc(result.resident)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from datetime import date, datetime
+from datetime import datetime
 
 from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
@@ -19,10 +18,8 @@ from bot.services.community.communities import CommunityRef
 from bot.services.community.people import Actor
 from handlers import csv_files
 from handlers.leader.scope import led_community
-from handlers.parsing import optional_arg
+from handlers.parsing import optional_arg, year_month
 from handlers.replies import answer_privately
-
-_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 
 
 async def show_statement(
@@ -39,9 +36,9 @@ async def show_statement(
     where = led_community(message, actor, community, leads)
     month = optional_arg(
         command,
-        _month,
+        year_month,
         "/statement [YYYY-MM]",
-        _("Give a month like 2026-11, or nothing for this one."),
+        _("Give a month like 2026-11 (2000 to 2100), or nothing for this one."),
     )
     first = month or now.astimezone(where.tz).date().replace(day=1)
     start, end = month_bounds(first, where.tz)
@@ -68,13 +65,6 @@ async def show_statement(
     await answer_privately(
         message, bot, text, "start", [csv_files.statement_file(name, sheet, where.tz)]
     )
-
-
-def _month(text: str) -> date | None:
-    match = _MONTH.match(text.strip())
-    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
-        return None
-    return date(int(match.group(1)), int(match.group(2)), 1)
 
 
 def router() -> Router:

@@ -100,6 +100,8 @@ def refusal(error: Exception) -> str | None:
             return _(
                 "You lead several communities ({names}). Use this command in the group you mean."
             ).format(names=esc(", ".join(names)))
+        case errors.TextTooLong(limit=limit):
+            return _("That is too long: {limit} characters at most.").format(limit=limit)
         case errors.BroadcastNotFound(broadcast_id=broadcast_id):
             return _("There is no broadcast {broadcast_id}.").format(broadcast_id=broadcast_id)
     return None

@@ -18,6 +18,7 @@ from bot.formatting import (
     money,
     progress,
     quantity,
+    quote,
     time_left,
     utf16_len,
 )
@@ -341,7 +342,7 @@ def _closed(error: errors.ItemClosed) -> str:
 
 
 def _drop_format(error: DropFormatError) -> str:
-    value = esc(error.value)
+    value = quote(error.value)
     problem = {
         Problem.NO_ITEMS: _("there are no items. Put one item on each line after /drop."),
         Problem.TOO_MANY_ITEMS: _("a drop holds at most {value} items.").format(value=value),

@@ -10,10 +10,21 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
-from bot.formatting import day, esc, item_label, local_time, money, progress, quantity
+from bot.formatting import (
+    day,
+    esc,
+    item_label,
+    local_time,
+    mention,
+    money,
+    progress,
+    quantity,
+    quote,
+)
 from bot.services.kernel import errors
-from bot.services.notices import ReadyNotice, ReminderNotice
+from bot.services.notices import CodeGuessingNotice, ReadyNotice, ReminderNotice
 from bot.services.ordering.joins import OrderView
 from bot.services.pickup import codes
 from bot.services.pickup.handover import CodeView
@@ -38,6 +49,21 @@ def point(place: PickupPoint) -> str:
     if place.notes:
         parts.append(esc(place.notes))
     return " · ".join(parts)
+
+
+def code_guessing(notice: CodeGuessingNotice) -> str:
+    """To an admin: someone typed many wrong codes and is paused."""
+    return _(
+        "🚨 {name} typed {wrong} wrong pickup codes within a minute{where}. Their /pickup and "
+        "/undo are paused until {time}. If that is not them, their account may be misused."
+    ).format(
+        name=mention(notice.user_id, notice.name),
+        wrong=notice.wrong,
+        where=_(" in {community}").format(community=esc(notice.community))
+        if notice.community
+        else "",
+        time=local_time(notice.until, ZoneInfo(notice.timezone)),
+    )
 
 
 def your_code(code: str) -> str:
@@ -170,13 +196,19 @@ def refusal(error: Exception) -> str | None:
                 "A pickup code is exactly {digits} digits, e.g. <code>/pickup {example}</code>."
             ).format(digits=codes.DIGITS, example=codes.EXAMPLE)
         case errors.CodeUnknown():
-            return _("No such pickup code. Check the digits with the resident.")
+            return _("No such pickup code here. Check the digits with the resident.")
         case errors.CodeUsed(used_at=used_at, timezone=timezone):
             return _(
                 "This code was already used at {time}: everything on it has been handed over."
             ).format(time=local_time(used_at, ZoneInfo(timezone)))
-        case errors.CodeOtherCommunity():
-            return _("This code belongs to another community's pickup point; it is not valid here.")
+        case errors.CodesPaused(minutes=minutes):
+            return ngettext(
+                "Too many wrong pickup codes in a minute: /pickup and /undo are paused for "
+                "{minutes} more minute. The platform admins have been told.",
+                "Too many wrong pickup codes in a minute: /pickup and /undo are paused for "
+                "{minutes} more minutes. The platform admins have been told.",
+                minutes,
+            ).format(minutes=minutes)
         case errors.GoodsNotArrived(items=items):
             return _(
                 "Not yet: the goods for this code have not been confirmed as arrived ({items}). "
@@ -194,9 +226,9 @@ def refusal(error: Exception) -> str | None:
             return _(
                 "Unknown field “{key}”. Fields: province, city, district, address, hours, "
                 "contact, phone, route, region, notes."
-            ).format(key=esc(key))
+            ).format(key=quote(key))
         case BadPointField(key=key, limit=limit):
             return _("The {key} is too long: {limit} characters at most.").format(
-                key=esc(key), limit=limit
+                key=quote(key), limit=limit
             )
     return None

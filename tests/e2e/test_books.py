@@ -67,12 +67,12 @@ async def test_commission_points_payouts_statement_and_export(story: Story) -> N
     await story.privately(story.admin, "/export 2026-12-01 2026-11-01", "Usage")
     await story.privately(story.alice, "/export", "admin")
     exported = await story.privately(story.admin, "/export", "Orders joined")
-    assert "2; owed ¥55.00; commission ¥5.50; points 25" in exported.text
+    assert "2; owed ¥55.00; refunded ¥0.00; commission ¥5.50; points 25" in exported.text
     rows = csv_rows((await tg.wait_for(lambda: documents(story, story.admin) or None))[-1])
     assert rows[0][:4] == ["order", "community", "resident id", "resident"]
-    assert sorted((row[5], row[9], row[10], row[14], row[15]) for row in rows[1:]) == [
-        ("Eggs", "25.00", "picked_up", "2.50", "25"),
-        ("Tea", "30.00", "picked_up", "3.00", "0"),
+    assert sorted((row[5], row[9], row[10], row[11], row[15], row[16]) for row in rows[1:]) == [
+        ("Eggs", "25.00", "0.00", "picked_up", "2.50", "25"),
+        ("Tea", "30.00", "0.00", "picked_up", "3.00", "0"),
     ]
 
 

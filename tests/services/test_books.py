@@ -275,9 +275,16 @@ async def test_a_generated_month_balances_in_every_book(
     for user in residents:
         balance = (await ledger.points(session, user)).balance
         assert balance == sum(row.points for row in rows if row.resident_id == user)
+    # Owed follows the order's state: nothing for what was cancelled, failed, did not arrive or
+    # is still open; a return is refunded, not owed.
+    for row in rows:
+        delivered = (row.quantity - row.short) * row.unit_price
+        owed = row.state in ("confirmed", "ready", "picked_up")
+        assert row.amount == (delivered if owed else 0), row
+        assert row.refunded == (delivered if row.state == "returned" else 0), row
+    assert any(row.state == "failed" for row in rows) and any(row.refunded for row in rows)
     # And the raw orders agree with the export (nothing left out or counted twice).
-    total = sum(
-        order.delivered * order.unit_price for order in (await session.scalars(select(Order))).all()
-    )
+    orders = (await session.scalars(select(Order))).all()
     await session.commit()
-    assert total == sum(row.amount for row in rows)
+    assert sum(order.owed for order in orders) == sum(row.amount for row in rows)
+    assert sum(order.refunded for order in orders) == sum(row.refunded for row in rows)

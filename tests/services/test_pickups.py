@@ -12,7 +12,7 @@ from bot.services.community.communities import CommunityRef
 from bot.services.community.people import Actor
 from bot.services.kernel.errors import (
     CodeMalformed,
-    CodeOtherCommunity,
+    CodesPaused,
     CodeUnknown,
     CodeUsed,
     GoodsNotArrived,
@@ -24,10 +24,10 @@ from bot.services.kernel.errors import (
     UndoTooLate,
 )
 from bot.services.ordering import closing, joins
-from bot.services.pickup import handover
+from bot.services.pickup import guessing, handover
 from models import CodeState, OrderState, OutboxMessage, PickupCode
 from models import Order as OrderRow
-from tests.world import code_of, make_community, make_resident, publish
+from tests.world import code_of, make_community, make_resident, publish, queued
 
 LEADER = Actor(50, is_admin=False)
 
@@ -148,10 +148,58 @@ async def test_code_refusals(session: AsyncSession, now: datetime, sunny: Commun
     unknown = "1000000" if code != "1000000" else "1000001"
     with pytest.raises(CodeUnknown):
         await handover.hand_over(session, LEADER, [sunny], unknown, now)
-    with pytest.raises(CodeOtherCommunity):
+    with pytest.raises(CodeUnknown):  # as if it did not exist: another community's is not told
         await handover.hand_over(session, Actor(60, is_admin=False), [river], code, now)
     # The refusals changed nothing: the right leader can still hand over.
     assert (await handover.hand_over(session, LEADER, [sunny], code, now)).code_used
+
+
+async def test_a_leader_typing_wrong_codes_fast_is_paused_and_the_admins_told(
+    session: AsyncSession, now: datetime, sunny: CommunityRef
+) -> None:
+    await handover.confirm_arrival(session, LEADER, sunny, [], now)
+    code = await code_of(session, 100)
+    wrong = [str(n) for n in range(2_000_000, 2_000_020) if str(n) != code]
+    for bad in ("12", "x" * 7):  # malformed: a typo, not a guess; not counted
+        with pytest.raises(CodeMalformed):
+            await handover.hand_over(session, LEADER, [sunny], bad, now)
+    for n, guess in enumerate(wrong[: guessing.LIMIT - 1]):
+        with pytest.raises(CodeUnknown):
+            await handover.hand_over(session, LEADER, [sunny], guess, now + timedelta(seconds=n))
+    assert await queued(session, "code_guessing") == []
+    tenth = now + timedelta(seconds=30)
+    with pytest.raises(CodeUnknown):
+        await handover.undo_handover(session, LEADER, [sunny], wrong[-1], tenth, {1, 2})
+    told = await queued(session, "code_guessing")
+    assert sorted(row.chat_id for row in told) == [1, 2]
+    assert told[0].payload["wrong"] == guessing.LIMIT
+    assert told[0].payload["community"] == "Sunny Garden"
+    # Paused: even the right code waits, and more guesses do not alert again.
+    with pytest.raises(CodesPaused) as paused:
+        await handover.hand_over(session, LEADER, [sunny], code, tenth + timedelta(seconds=1))
+    assert paused.value.minutes == 5
+    with pytest.raises(CodesPaused):
+        await handover.hand_over(session, LEADER, [sunny], wrong[0], tenth + timedelta(minutes=4))
+    assert len(await queued(session, "code_guessing")) == 2
+    # Another leader is not paused; and after the pause the code works again.
+    after = tenth + guessing.PAUSE
+    assert (await handover.hand_over(session, LEADER, [sunny], code, after)).code_used
+
+
+async def test_wrong_codes_spread_over_minutes_do_not_pause(
+    session: AsyncSession, now: datetime, sunny: CommunityRef
+) -> None:
+    await handover.confirm_arrival(session, LEADER, sunny, [], now)
+    code = await code_of(session, 100)
+    for n in range(guessing.LIMIT * 2):
+        guess = str(3_000_000 + n)
+        with pytest.raises(CodeUnknown):
+            await handover.hand_over(
+                session, LEADER, [sunny], guess, now + timedelta(seconds=7 * n)
+            )
+    later = now + timedelta(seconds=7 * guessing.LIMIT * 2)
+    assert (await handover.hand_over(session, LEADER, [sunny], code, later)).code_used
+    assert await queued(session, "code_guessing") == []
 
 
 async def test_undo_within_the_hour_only(
@@ -188,12 +236,16 @@ async def test_unpicked_and_remind_at_most_hourly(
     assert [(u.resident, [line.name for line in u.items]) for u in waiting] == [
         ("Alice", ["Eggs", "Milk"])
     ]
-    assert await handover.remind(session, LEADER, sunny, now) == (1, 0)
-    assert await handover.remind(session, LEADER, sunny, now + timedelta(minutes=10)) == (0, 1)
+    # 10:59 and 11:00 are a minute apart, not an hour: the hour counts from the last reminder.
+    at = now.replace(minute=59)
+    assert await handover.remind(session, LEADER, sunny, at) == (1, 0)
+    assert await handover.remind(session, LEADER, sunny, at + timedelta(minutes=1)) == (0, 1)
+    assert await handover.remind(session, LEADER, sunny, at + timedelta(minutes=59)) == (0, 1)
+    assert await handover.remind(session, LEADER, sunny, at + timedelta(minutes=60)) == (1, 0)
     reminders = (
         await session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "reminder"))
     ).all()
-    assert [m.user_id for m in reminders] == [100]
+    assert [m.user_id for m in reminders] == [100, 100]
     with pytest.raises(NotAllowed):
         await handover.remind(session, Actor(100, is_admin=False), sunny, now)
 

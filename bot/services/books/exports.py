@@ -34,7 +34,8 @@ class OrderRow:
     unit_price: int
     quantity: int
     short: int
-    amount: int  # what is owed: (quantity − short) × unit price
+    amount: int  # what is owed (`Order.owed`): what arrives of a formed order
+    refunded: int  # an approved return
     state: str
     joined_at: datetime
     updated_at: datetime
@@ -71,7 +72,8 @@ async def orders_between(
             unit_price=order.unit_price,
             quantity=order.quantity,
             short=order.short_quantity,
-            amount=order.delivered * order.unit_price,
+            amount=order.owed,
+            refunded=order.refunded,
             state=order.state.value,
             joined_at=order.joined_at,
             updated_at=order.updated_at,

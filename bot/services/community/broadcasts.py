@@ -16,12 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services import notices
 from bot.services.community.people import Actor
 from bot.services.kernel import outbox
-from bot.services.kernel.errors import BroadcastNotFound, NoActiveCommunities
+from bot.services.kernel.errors import BroadcastNotFound, NoActiveCommunities, TextTooLong
 from bot.services.kernel.uow import housekeeping, read_only, unit_of_work
 from bot.services.notices import BroadcastNotice, BroadcastReportNotice
 from models import Broadcast, Community, OutboxMessage, OutboxState
 
-MAX_TEXT = 3500  # leaves room for the heading within Telegram's 4096
+MAX_TEXT = 4096  # as much as a Telegram message holds; a longer post goes out in parts
 _UNFINISHED = (OutboxState.PENDING, OutboxState.SENDING, OutboxState.BLOCKED)
 _STOPPABLE = (OutboxState.PENDING, OutboxState.BLOCKED)  # not what is already on its way
 
@@ -56,12 +56,12 @@ class Progress:
 async def start(session: AsyncSession, actor: Actor, text: str, now: datetime) -> Progress:
     """Queue `text` for every active community."""
     actor.require_admin()
+    if len(text) > MAX_TEXT:
+        raise TextTooLong(MAX_TEXT)
     communities = (await session.scalars(select(Community).where(Community.active.is_(True)))).all()
     if not communities:
         raise NoActiveCommunities()
-    broadcast = Broadcast(
-        admin_id=actor.user_id, text=text[:MAX_TEXT], total=len(communities), created_at=now
-    )
+    broadcast = Broadcast(admin_id=actor.user_id, text=text, total=len(communities), created_at=now)
     session.add(broadcast)
     await session.flush()
     await outbox.enqueue(

@@ -19,8 +19,8 @@ from bot.services.community.people import (
 )
 from bot.services.kernel.clock import local_date
 from bot.services.kernel.errors import AmbiguousCommunity, NotACommunity, NotAllowed
-from bot.services.kernel.uow import read_only, unit_of_work
-from bot.services.pickup.point import PickupPoint
+from bot.services.kernel.uow import housekeeping, read_only, unit_of_work
+from bot.services.pickup.point import LIMITS, BadPointField, PickupPoint
 from models import (
     DEFAULT_COMMISSION_RATE,
     Community,
@@ -50,6 +50,7 @@ class CommunityRef:
     second_nudge: int = 900
     reminder_time: str = "19:00"  # local time of the daily pickup reminder; "": off
     commission_rate: int = DEFAULT_COMMISSION_RATE  # the leader's commission, basis points
+    can_delete: bool | None = None  # may the bot delete members' messages there (None: unknown)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -77,6 +78,7 @@ class CommunityRef:
             second_nudge=row.second_nudge,
             reminder_time=row.reminder_time,
             commission_rate=row.commission_rate,
+            can_delete=row.bot_can_delete,
         )
 
 
@@ -232,8 +234,14 @@ _POINT_COLUMNS = {
 async def update_point(
     session: AsyncSession, actor: Actor, community: CommunityRef, changes: dict[str, str]
 ) -> PickupPoint:
-    """Set fields of the pickup point; an empty value or "-" clears one."""
+    """Set fields of the pickup point; an empty value or "-" clears one. Every field's length
+    limit holds here, whichever way the value came (key=value, free text, the dialog)."""
     community.require_leader(actor)
+    for key, given in changes.items():
+        if key not in LIMITS:
+            raise BadPointField(key, None)
+        if len(given.strip()) > LIMITS[key]:
+            raise BadPointField(key, LIMITS[key])
     values = {
         _POINT_COLUMNS[key]: (None if value.strip() in {"", "-"} else value.strip())
         for key, value in changes.items()
@@ -295,6 +303,18 @@ async def update_settings(
         row.reminded_on = None
     await session.flush()
     return CommunityRef.of(row)
+
+
+@housekeeping
+async def note_bot_rights(session: AsyncSession, chat_id: int, can_delete: bool) -> None:
+    """What Telegram said the bot may do in the group (its membership changed, or a delete was
+    refused): a message it may not delete is not tried again."""
+    await session.execute(
+        update(Community)
+        .where(Community.chat_id == chat_id)
+        .values(bot_can_delete=can_delete)
+        .execution_options(synchronize_session=False)
+    )
 
 
 @unit_of_work

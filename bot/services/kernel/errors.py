@@ -25,6 +25,13 @@ class NotAllowed(DomainError):
 
 
 @dataclass(eq=False)
+class TextTooLong(DomainError):
+    """A text to keep or pass on is longer than it may be."""
+
+    limit: int
+
+
+@dataclass(eq=False)
 class NotACommunity(DomainError):
     """The group has not been registered with /register."""
 
@@ -137,8 +144,10 @@ class CodeUsed(DomainError):
 
 
 @dataclass(eq=False)
-class CodeOtherCommunity(DomainError):
-    pass
+class CodesPaused(DomainError):
+    """Too many wrong codes in a minute: /pickup and /undo wait this many more minutes."""
+
+    minutes: int
 
 
 @dataclass(eq=False)

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.kernel.sql import upsert
+from bot.services.kernel.uow import read_only
 from models import CodeState, PickupCode
 
 DIGITS = 7
@@ -26,6 +27,29 @@ EXAMPLE = "".join(str(n % 10) for n in range(1, DIGITS + 1))  # 1234567, for hel
 
 def new_code() -> str:
     return str(_LOW + secrets.randbelow(_HIGH - _LOW + 1))
+
+
+_IN_TEXT = re.compile(rf"(?<![0-9])[1-9][0-9]{{{DIGITS - 1}}}(?![0-9])")
+
+
+def code_shaped(text: str) -> set[str]:
+    """The numbers in a message that have a code's shape (full-width digits read as digits)."""
+    return set(_IN_TEXT.findall(unicodedata.normalize("NFKC", text)))
+
+
+@read_only
+async def live_codes(session: AsyncSession, community_id: int, candidates: set[str]) -> set[str]:
+    """Which of `candidates` are codes of the community that can still be used."""
+    if not candidates:
+        return set()
+    found = await session.scalars(
+        select(PickupCode.code).where(
+            PickupCode.community_id == community_id,
+            PickupCode.code.in_(candidates),
+            PickupCode.state == CodeState.ACTIVE,
+        )
+    )
+    return set(found.all())
 
 
 def as_code(text: str) -> str | None:

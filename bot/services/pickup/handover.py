@@ -7,7 +7,7 @@ over against it; `/undo` within an hour brings it (and the goods' state) back.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -20,7 +20,6 @@ from bot.services.community.people import Actor, UserRef
 from bot.services.kernel import outbox
 from bot.services.kernel.errors import (
     CodeMalformed,
-    CodeOtherCommunity,
     CodeUnknown,
     CodeUsed,
     GoodsNotArrived,
@@ -34,6 +33,7 @@ from bot.services.kernel.errors import (
 from bot.services.kernel.uow import read_only, unit_of_work
 from bot.services.kernel.views import group_buys_with_items, orders_with_items
 from bot.services.notices import ReadyLine, ReadyNotice, ReminderNotice
+from bot.services.pickup import guessing
 from bot.services.pickup.codes import as_code
 from bot.services.pickup.point import PickupPoint
 from models import (
@@ -50,6 +50,7 @@ from models import (
 )
 
 UNDO_WINDOW = timedelta(hours=1)
+REMIND_GAP = timedelta(hours=1)  # /remind reminds a code at most this often
 _DELIVERED = (OrderState.CONFIRMED, OrderState.READY, OrderState.PICKED_UP)
 
 
@@ -266,7 +267,7 @@ async def _find_code(
     if code is None:
         raise CodeUnknown()
     if communities is not None and code.community_id not in {c.id for c in communities}:
-        raise CodeOtherCommunity()
+        raise CodeUnknown()  # as if it did not exist: nobody learns another community's codes
     timezone = await session.scalar(
         select(Community.timezone).where(Community.id == code.community_id)
     )
@@ -288,15 +289,47 @@ async def _code_lines(
     ]
 
 
-@unit_of_work
 async def hand_over(
     session: AsyncSession,
     actor: Actor,
     communities: Sequence[CommunityRef] | None,
     code_text: str,
     now: datetime,
+    admin_ids: Iterable[int] = (),
 ) -> HandoverResult:
-    """/pickup <code>. `communities`: where this leader may hand over (None: anywhere, admins)."""
+    """/pickup <code>. `communities`: where this leader may hand over (None: anywhere, admins).
+    Wrong codes are counted; too many pause the leader and tell `admin_ids` (guessing.py)."""
+    async with guessing.guarded(session, actor, _one(communities), admin_ids, now):
+        return await _hand_over(session, actor, communities, code_text, now)
+
+
+async def undo_handover(
+    session: AsyncSession,
+    actor: Actor,
+    communities: Sequence[CommunityRef] | None,
+    code_text: str,
+    now: datetime,
+    admin_ids: Iterable[int] = (),
+) -> UndoResult:
+    """/undo <code>: revert the code's latest handover, within an hour of it (guarded as
+    `hand_over`)."""
+    async with guessing.guarded(session, actor, _one(communities), admin_ids, now):
+        return await _undo_handover(session, actor, communities, code_text, now)
+
+
+def _one(communities: Sequence[CommunityRef] | None) -> int | None:
+    """The community a typed code was meant for, to name in an alert."""
+    return communities[0].id if communities else None
+
+
+@unit_of_work
+async def _hand_over(
+    session: AsyncSession,
+    actor: Actor,
+    communities: Sequence[CommunityRef] | None,
+    code_text: str,
+    now: datetime,
+) -> HandoverResult:
     code, timezone = await _find_code(session, code_text, communities)
     if code.state is CodeState.USED:
         assert code.used_at is not None
@@ -335,14 +368,13 @@ async def hand_over(
 
 
 @unit_of_work
-async def undo_handover(
+async def _undo_handover(
     session: AsyncSession,
     actor: Actor,
     communities: Sequence[CommunityRef] | None,
     code_text: str,
     now: datetime,
 ) -> UndoResult:
-    """/undo <code>: revert the code's latest handover, within an hour of it."""
     code, timezone = await _find_code(session, code_text, communities)
     handover = await session.scalar(
         select(Handover)
@@ -403,23 +435,34 @@ async def unpicked(session: AsyncSession, actor: Actor, community: CommunityRef)
 async def remind(
     session: AsyncSession, actor: Actor, community: CommunityRef, now: datetime
 ) -> tuple[int, int]:
-    """/remind: a private reminder to each resident with goods waiting. At most one an hour each,
-    however often the leader asks. Returns (reminded now, reminded recently)."""
+    """/remind: a private reminder to each resident with goods waiting. At most one an hour each
+    (counted from the code's last reminder, this or the daily one), however often the leader
+    asks. Returns (reminded now, reminded within the last hour)."""
     community.require_leader(actor)
-    code_ids = (
-        await session.scalars(
-            select(Order.pickup_code_id)
+    waiting = (
+        await session.execute(
+            select(PickupCode.id, PickupCode.reminded_at)
+            .join(Order, Order.pickup_code_id == PickupCode.id)
             .join(GroupBuy, GroupBuy.id == Order.group_buy_id)
             .where(GroupBuy.community_id == community.id, Order.state == OrderState.READY)
             .distinct()
         )
     ).all()
-    hour = now.strftime("%Y%m%d%H")
-    notices = await ready_notices(
-        session, community, [c for c in code_ids if c is not None], ReminderNotice, hour
-    )
+    due = [code_id for code_id, at in waiting if at is None or at <= now - REMIND_GAP]
+    notices = await ready_notices(session, community, due, ReminderNotice, now.isoformat())
+    await mark_reminded(session, due, now)
     queued = await outbox.enqueue(session, notices, now)
-    return queued, len(notices) - queued
+    return queued, len(waiting) - len(due)
+
+
+async def mark_reminded(session: AsyncSession, code_ids: Sequence[int], now: datetime) -> None:
+    if code_ids:
+        await session.execute(
+            update(PickupCode)
+            .where(PickupCode.id.in_(code_ids))
+            .values(reminded_at=now)
+            .execution_options(synchronize_session=False)
+        )
 
 
 @read_only

@@ -96,6 +96,8 @@ def parse_fields(text: str) -> dict[str, str]:
     """
     matches = list(_PAIR.finditer(text))
     if not matches or matches[0].start() != 0:
+        if len(text.strip()) > LIMITS["notes"]:
+            raise BadPointField("notes", LIMITS["notes"])
         return {"notes": text.strip()}
     values: dict[str, str] = {}
     for match, following in zip(matches, [*matches[1:], None], strict=True):

@@ -21,7 +21,7 @@ from bot.services.kernel import outbox
 from bot.services.kernel.clock import local_date
 from bot.services.kernel.uow import housekeeping
 from bot.services.notices import ReminderNotice
-from bot.services.pickup.handover import ready_notices
+from bot.services.pickup.handover import mark_reminded, ready_notices
 from models import Community, GroupBuy, Order, OrderState
 
 CATCH_UP = timedelta(hours=3)
@@ -66,12 +66,10 @@ async def auto_remind(session: AsyncSession, now: datetime) -> int:
                 .distinct()
             )
         ).all()
+        due = [code_id for code_id in code_ids if code_id is not None]
         notices = await ready_notices(
-            session,
-            community,
-            [code_id for code_id in code_ids if code_id is not None],
-            ReminderNotice,
-            f"auto-{today.isoformat()}",
+            session, community, due, ReminderNotice, f"auto-{today.isoformat()}"
         )
+        await mark_reminded(session, due, now)
         queued += await outbox.enqueue(session, notices, now)
     return queued
