@@ -115,6 +115,7 @@ async def test_a_code_typed_in_the_group_is_deleted_and_its_sender_told_privatel
     tg = story.tg
     await story.open_community(point="Gate 3")
     await tg.add_bot(story.group, story.admin, admin=True)  # admins read and delete messages
+    await tg.idle()  # and the bot has heard so
     await story.ask(story.admin, "/lang zh", "中文")
     story.alice.language_code = "zh-hans"  # she reads Chinese privately too
     code = await code_for(story, 0)

@@ -110,6 +110,7 @@ async def test_an_unregistered_group(story: Story) -> None:
 async def test_a_code_typed_in_the_group_is_removed_and_never_repeated(open_drop: Story) -> None:
     story, tg = open_drop, open_drop.tg
     await tg.add_bot(story.group, story.admin, admin=True)  # the bot may delete messages now
+    await tg.idle()  # and has heard so
     typed = await tg.send(story.alice, story.group, "/pickup 7654321")
     reply = await tg.wait_message(
         story.group, "Only this community's leader", after=typed.message_id
