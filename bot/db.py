@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from bot import sqlite_driver
 from bot.services.kernel.effects import BUS, EffectBus
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -38,7 +39,12 @@ def create_engine(url: str, *, for_migrations: bool = False, **kwargs: Any) -> A
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     # Waiting for the write lock is the normal case under load, not an error.
     kwargs.setdefault("pool_timeout", 120)
-    engine = create_async_engine(url, **kwargs)
+    # Every unit of work ends its transaction, and reads open none (see _on_begin): a rollback
+    # when a connection goes back to the pool would be one more trip to SQLite for nothing.
+    kwargs.setdefault("pool_reset_on_return", None)
+    if parsed.get_driver_name() == "aiosqlite":
+        parsed = parsed.set(drivername=f"sqlite+{sqlite_driver.DRIVER}")
+    engine = create_async_engine(parsed, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -38,7 +38,7 @@ class UpdateRunner:
         dispatcher: Dispatcher,
         session_factory: async_sessionmaker[AsyncSession],
         *,
-        concurrency: int = 200,
+        concurrency: int = 64,
         drain_seconds: float = 10.0,
         finish_every: float = 0.5,
         heartbeat: float | None = None,

@@ -33,6 +33,7 @@ from bot.services.notices import (
     CodeGuessingNotice,
     DecisionNotice,
     DropPostNotice,
+    GroupAckNotice,
     NudgeNotice,
     Payload,
     PayoutNotice,
@@ -105,6 +106,10 @@ class NoticeRenderer:
                     raise NotYet(0.5)
                 text = community.broadcast_status(progress, utcnow())
                 return [Part(text, None, progress.status_message_id)]
+            case GroupAckNotice():
+                text = ordering.group_acks(_all(items, GroupAckNotice))
+                *before, last = _parts(text)
+                return [*before, Part(last.text, start_keyboard(self.bot_username, "codes"))]
             case UnreachableNotice():
                 text = community.unreachable(_all(items, UnreachableNotice))
                 return [Part(text, start_keyboard(self.bot_username, "codes"))]

@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 NUMBER = r"(\d+(?:\.\d+)?)"
 
 
-async def last_line(script: str, *args: str) -> str:
+async def output_of(script: str, *args: str) -> list[str]:
+    """The lines a benchmark prints."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         str(ROOT / "bench" / script),
@@ -36,7 +37,11 @@ async def last_line(script: str, *args: str) -> str:
     output, _ = await asyncio.wait_for(process.communicate(), timeout=300)
     text = output.decode()
     assert process.returncode == 0, text[-3000:]
-    return text.strip().splitlines()[-1]
+    return text.strip().splitlines()
+
+
+async def last_line(script: str, *args: str) -> str:
+    return (await output_of(script, *args))[-1]
 
 
 async def test_join_burst_prints_its_figures() -> None:
@@ -93,3 +98,31 @@ async def test_scale_runs_one_and_three_instances() -> None:
     )
     assert found, line
     assert all(float(figure) > 0 for figure in found.groups()[:4])
+
+
+async def test_rush_sells_no_more_than_the_stock_and_confirms_everyone() -> None:
+    lines = await output_of("rush.py", "--presses", "60", "--typed", "4", "--unstarted", "2")
+    line = lines[-1]
+    found = re.fullmatch(
+        rf"rush: 60 presses p50 {NUMBER} s p99 {NUMBER} s; 4 typed joins -> (\d+) group "
+        rf"messages, all confirmed in {NUMBER} s; /today answered in {NUMBER} s",
+        line,
+    )
+    assert found, line
+    assert "60 presses on item 1 (stock 50): 50 joined, 0 429s" in lines  # never oversold
+    assert int(found.group(3)) <= 2  # only those it cannot write to, and together
+
+
+async def test_close_codes_every_buyer() -> None:
+    lines = await output_of(
+        "close.py",
+        "--communities", "2", "--items-per-community", "3", "--orders", "3",
+        "--history", "40", "--lead", "12",
+    )  # fmt: skip
+    found = re.fullmatch(
+        rf"close: 6 items x 3 orders closed and queued in {NUMBER} s; "
+        rf"RSS idle {NUMBER} MB, {NUMBER} MB with 40 orders",
+        lines[-1],
+    )
+    assert found, lines[-1]
+    assert "6 items, 18 open orders (18 coded); 40 in all" in lines

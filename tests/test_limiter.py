@@ -71,3 +71,29 @@ async def test_a_request_counts_until_its_answer_plus_the_window() -> None:
     assert window.wait(11.1) == 0
     window.paused_until = 20.0  # a 429 asked us to wait
     assert window.wait(11.1) == 20.0 - 11.1
+
+
+async def test_in_a_busy_group_a_reply_to_a_question_goes_before_waiting_edits() -> None:
+    # A group allows 20 a minute: here 20 in 0.2 s, so the rest wait for the window.
+    limiter = RateLimiter(global_per_second=1000, chat_per_second=1000, group_per_minute=6000)
+    order: list[str] = []
+
+    async def send(label: str, priority: int) -> None:
+        async with limiter.chat(-100, priority):
+            await limiter.turn(-100, priority)
+            order.append(label)
+            await asyncio.sleep(0.001)
+            limiter.done(-100)
+
+    edits = [asyncio.create_task(send(f"edit{n}", 55)) for n in range(40)]
+    notices = [asyncio.create_task(send(f"closed{n}", 20)) for n in range(5)]
+    await asyncio.sleep(0.05)  # the window is full; 20 or so wait
+    await send("today", 0)
+    await asyncio.gather(*edits, *notices)
+    # The first edit had the turn; the closing notices overtook the other 39 edits.
+    assert order[:6] == ["edit0", *(f"closed{n}" for n in range(5))]
+    # The window filled; the question waited only for the one already holding the turn.
+    assert GROUP_BURST <= order.index("today") <= GROUP_BURST + 1
+    edit_order = [label for label in order if label.startswith("edit")]
+    assert edit_order == sorted(edit_order, key=lambda label: int(label[4:]))  # same priority: FIFO
+    await limiter.close()

@@ -7,9 +7,11 @@ without a 429. A request holds its place in a window while it is in flight, and 
 window is taken when Telegram's answer arrives, the latest moment Telegram can have counted it:
 however the requests are delayed on the way, Telegram never sees more than a window allows.
 
-- each chat's messages go one at a time and in order (a per-chat lock);
-- the global window is handed out by priority: a reply to a user's own command (priority 0, the
-  default) overtakes queued pickup codes, which overtake broadcasts;
+- each chat's messages go one at a time, the most urgent first (a per-chat turnstile): in a
+  group during a rush, a reply to a question (priority 0) goes before closing notices, which go
+  before nudges and live-post edits; messages of one priority keep their order;
+- the global window is handed out by priority the same way: a reply to a user's own command
+  (priority 0, the default) overtakes queued pickup codes, which overtake broadcasts;
 - a 429 pauses that chat for `retry_after`, then the request is tried again.
 
 `Throttle` plugs it into aiogram's session as a request middleware.
@@ -123,6 +125,40 @@ class _Waiter:
     ready: asyncio.Event = field(compare=False, default_factory=asyncio.Event)
 
 
+class _Turnstile:
+    """One holder at a time; when it leaves, the waiter of lowest (priority, seq) goes in."""
+
+    def __init__(self) -> None:
+        self.held = False
+        self.waiting: list[_Waiter] = []
+
+    @property
+    def idle(self) -> bool:
+        return not self.held and not self.waiting
+
+    async def enter(self, priority: int, seq: int) -> None:
+        if not self.held and not self.waiting:
+            self.held = True
+            return
+        waiter = _Waiter(priority, seq)
+        heapq.heappush(self.waiting, waiter)
+        try:
+            await waiter.ready.wait()
+        except asyncio.CancelledError:
+            if waiter.ready.is_set():
+                self.leave()  # it was handed the turn as it was cancelled: pass it on
+            else:
+                self.waiting.remove(waiter)
+                heapq.heapify(self.waiting)
+            raise
+
+    def leave(self) -> None:
+        if self.waiting:
+            heapq.heappop(self.waiting).ready.set()  # the turn passes on: still held
+        else:
+            self.held = False
+
+
 class RateLimiter:
     def __init__(
         self, global_per_second: float, chat_per_second: float, group_per_minute: float
@@ -131,7 +167,7 @@ class RateLimiter:
         self._chat_span = CHAT_BURST / chat_per_second
         self._group_span = GROUP_BURST * 60.0 / group_per_minute
         self._chats: dict[int, Window] = {}
-        self._locks: dict[int, tuple[asyncio.Lock, list[int]]] = {}  # lock, [holders + waiters]
+        self._turnstiles: dict[int, _Turnstile] = {}
         self._queue: list[_Waiter] = []
         self._seq = itertools.count()
         self._dispatcher: asyncio.Task[None] | None = None
@@ -149,17 +185,19 @@ class RateLimiter:
         return window
 
     @asynccontextmanager
-    async def chat(self, chat_id: int) -> AsyncIterator[None]:
-        """One request at a time per chat, in the order they asked."""
-        lock, users = self._locks.setdefault(chat_id, (asyncio.Lock(), [0]))
-        users[0] += 1
+    async def chat(self, chat_id: int, priority: int = 0) -> AsyncIterator[None]:
+        """One request at a time per chat: the most urgent waiting goes next (lower first), and
+        requests of one priority in the order they asked."""
+        turnstile = self._turnstiles.get(chat_id)
+        if turnstile is None:
+            turnstile = self._turnstiles[chat_id] = _Turnstile()
         try:
-            async with lock:
-                yield
+            await turnstile.enter(priority, next(self._seq))
+            yield
         finally:
-            users[0] -= 1
-            if users[0] == 0:
-                del self._locks[chat_id]
+            turnstile.leave()
+            if turnstile.idle:
+                del self._turnstiles[chat_id]
 
     def _prune(self, now: float) -> None:
         """Forget chats with nothing in their window, so memory stays flat with many chats."""
@@ -169,7 +207,7 @@ class RateLimiter:
             if window.wait(now) == 0
             and not window.times
             and not window.in_flight
-            and chat_id not in self._locks
+            and chat_id not in self._turnstiles
         ]
         for chat_id in idle:
             del self._chats[chat_id]
@@ -254,7 +292,7 @@ class Throttle(BaseRequestMiddleware):
         if method.__api_method__ not in LIMITED_METHODS or not isinstance(chat_id, int):
             return await make_request(bot, method)
         priority = send_priority.get()
-        async with self.limiter.chat(chat_id):
+        async with self.limiter.chat(chat_id, priority):
             attempt = 0
             while True:
                 await self.limiter.turn(chat_id, priority)

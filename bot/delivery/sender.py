@@ -101,6 +101,7 @@ class OutboxSender:
         self._busy = 0  # workers delivering right now
         self._idle = asyncio.Event()  # nothing claimed and nobody delivering
         self._marks = _SentMarks(self)
+        self._companions: dict[int, list[OutboxItem]] = {}  # see _together
         self._draining_until: float | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -151,7 +152,7 @@ class OutboxSender:
                         claimed = await outbox.claim_due(session, utcnow(), want, self.owner)
                 except Exception:
                     log.exception("could not read the outbox; retrying")
-            for item in claimed:
+            for item in self._together(claimed):
                 self._ready.put_nowait((notices.PRIORITY[item.kind], item.id, item))
             if claimed and len(claimed) == want:
                 continue
@@ -160,6 +161,21 @@ class OutboxSender:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.poll_interval):
                     await self._wake.wait()
+
+    def _together(self, claimed: list[OutboxItem]) -> list[OutboxItem]:
+        """Rows of a coalesced kind for one chat claimed in one batch go out as one message:
+        the first carries the others (its companions)."""
+        first: dict[tuple[int, notices.Kind], OutboxItem] = {}
+        alone: list[OutboxItem] = []
+        for item in claimed:
+            if item.kind not in notices.COALESCED:
+                alone.append(item)
+            elif (key := (item.chat_id, item.kind)) in first:
+                self._companions.setdefault(first[key].id, []).append(item)
+            else:
+                first[key] = item
+                alone.append(item)
+        return alone
 
     async def _take_over_stale_claims(self) -> None:
         """With several instances: every few seconds, renew our claims, and put claims older
@@ -191,21 +207,29 @@ class OutboxSender:
                     self._idle.set()
 
     async def _deliver(self, item: OutboxItem) -> None:
-        items = [item]
+        companions = self._companions.pop(item.id, [])
+        items = [item, *companions]
         token = send_priority.set(notices.PRIORITY[item.kind])
         try:
             async with self.session_factory() as session:
                 if not self.exclusive and not await outbox.renew_claim(
                     session, item.id, self.owner, utcnow()
                 ):
-                    return  # it waited too long here and another instance took it over
+                    # It waited too long here and another instance took it over; its
+                    # companions are still ours: they go on their own.
+                    for other in companions:
+                        self._ready.put_nowait((notices.PRIORITY[other.kind], other.id, other))
+                    return
                 if item.kind in notices.COALESCED:
                     items += await outbox.claim_siblings(session, item, self.owner, utcnow())
                 await self._deliver_in(session, items)
         except Exception:
             log.exception("delivering outbox %s failed unexpectedly", [i.id for i in items])
             async with self.session_factory() as session:
-                await outbox.retry_later(session, item, timedelta(seconds=30), "crash", utcnow())
+                for each in items:  # siblings too: none may stay claimed for nothing
+                    await outbox.retry_later(
+                        session, each, timedelta(seconds=30), "crash", utcnow()
+                    )
         finally:
             send_priority.reset(token)
 

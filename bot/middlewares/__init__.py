@@ -26,4 +26,4 @@ def setup_middlewares(
     dp.update.outer_middleware(DatabaseMiddleware(session_factory))
     dp.update.outer_middleware(ContextMiddleware(settings))
     dp.update.outer_middleware(LocaleMiddleware(catalogs, settings.default_language))
-    dp.update.outer_middleware(RefusalMiddleware(explain))
+    dp.update.outer_middleware(RefusalMiddleware(explain, settings.default_language))

@@ -36,6 +36,7 @@ class Kind(StrEnum):
     DECISION = "decision"  # private, to the resident: an admin decided a cancellation or return
     AFTER_SALE = "after_sale"  # private, to each admin: a cancellation or return to decide
     CODE_GUESSING = "code_guessing"  # private, to each admin: someone typed many wrong codes
+    GROUP_ACK = "group_ack"  # group: typed joins of members the bot cannot write to, together
 
 
 # Lower goes first. Codes and arrival news before posts; broadcasts last.
@@ -45,6 +46,7 @@ PRIORITY: dict[Kind, int] = {
     Kind.SHORT: 10,
     Kind.CLOSED_GROUP: 20,
     Kind.DROP_POST: 20,
+    Kind.GROUP_ACK: 24,
     Kind.UNREACHABLE: 25,
     Kind.NUDGE: 25,
     Kind.BROADCAST_REPORT: 30,
@@ -58,7 +60,7 @@ PRIORITY: dict[Kind, int] = {
 }
 
 # Rows of these kinds waiting for the same chat go out as one message.
-COALESCED: frozenset[Kind] = frozenset({Kind.UNREACHABLE, Kind.ADMIN_ALERT})
+COALESCED: frozenset[Kind] = frozenset({Kind.UNREACHABLE, Kind.ADMIN_ALERT, Kind.GROUP_ACK})
 
 
 class _Frozen(BaseModel):
@@ -140,6 +142,20 @@ class NudgeNotice(Payload):
     items: list[NudgeLine]
     deadline: datetime
     timezone: str
+
+
+class GroupAckNotice(Payload):
+    """To a group: a member's typed /join or /cancel, confirmed there because the bot cannot
+    write to them privately (several go out as one message)."""
+
+    KIND = Kind.GROUP_ACK
+    user_id: int
+    name: str
+    action: str  # "joined" | "added" | "left" | "asked" (leaving needs the admins)
+    number: int
+    item: str
+    quantity: int
+    seq: int | None = None
 
 
 class ShortLine(_Frozen):
@@ -272,6 +288,7 @@ TYPES: dict[Kind, type[Payload]] = {
         ClosedNotice,
         ClosedGroupNotice,
         NudgeNotice,
+        GroupAckNotice,
         ShortNotice,
         ReadyNotice,
         ReminderNotice,

@@ -1,25 +1,36 @@
-"""Joining and leaving items: /join n [qty], the Join button, /cancel n, and /today."""
+"""Joining and leaving items: /join n [qty], the Join button, /cancel n, and /today.
+
+A typed /join or /cancel is confirmed privately: during a rush, sixty "No. 17 joined …" replies
+would bury the group and spend its 20 messages a minute. The group sees the joins on the drop
+post itself (its 接龙 list of the latest members, kept current by edits). Only a member the bot
+cannot write to is told in the group, together with the others waiting (services/ordering/
+group_acks.py)."""
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from datetime import datetime
 
 from aiogram import Bot, Router
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.filters import Command, CommandObject
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message, Update
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.formatting import item_label
+from bot.formatting import esc, item_label
+from bot.i18n import private_language
 from bot.services.after_sale import requests
 from bot.services.after_sale.requests import Requested
 from bot.services.community.communities import CommunityRef, require_community
 from bot.services.community.people import UserRef
-from bot.services.ordering import joins
-from handlers.keyboards import JoinButton, start_keyboard
+from bot.services.notices import GroupAckNotice
+from bot.services.ordering import group_acks, joins
+from bot.services.ordering.joins import CancelResult
+from handlers.keyboards import JoinButton
 from handlers.parsing import BadUsage, need_group, positive_int, words
 from handlers.replies import answer
 from handlers.texts.ordering import cancel_reply, item_block, join_reply, join_toast
@@ -33,6 +44,9 @@ async def join_command(
     now: datetime,
     user: UserRef,
     community: CommunityRef | None,
+    settings: Settings,
+    i18n: I18n,
+    event_update: Update,
 ) -> None:
     need_group(message, "join")
     where = require_community(community)
@@ -49,13 +63,27 @@ async def join_command(
     )
     if result is None:  # a repeat of a join the resident has since left: nothing to say
         return
-    markup = None
-    text = join_reply(result, where.tz, now)
-    if not user.started:
-        me = await bot.me()
-        text += "\n" + _("🔑 Start me privately so I can send you your pickup code.")
-        markup = start_keyboard(me.username or "", "codes")
-    await message.reply(text, reply_markup=markup)
+    ack = GroupAckNotice(
+        user_id=user.id,
+        name=user.first_name,
+        action="joined" if result.new_member else "added",
+        number=result.number,
+        item=result.name,
+        quantity=result.quantity,
+        seq=result.seq,
+    )
+    await confirm(
+        bot,
+        session,
+        now,
+        i18n,
+        settings,
+        user,
+        where,
+        ack,
+        event_update.update_id,
+        lambda: join_reply(result, where.tz, now),
+    )
 
 
 async def join_button(
@@ -87,11 +115,14 @@ async def join_button(
 async def cancel_command(
     message: Message,
     command: CommandObject,
+    bot: Bot,
     session: AsyncSession,
     now: datetime,
     user: UserRef,
     community: CommunityRef | None,
     settings: Settings,
+    i18n: I18n,
+    event_update: Update,
 ) -> None:
     need_group(message, "cancel")
     where = require_community(community)
@@ -100,15 +131,52 @@ async def cancel_command(
     if number is None:
         raise BadUsage("/cancel n", _("Give the number of the item to leave."))
     left = await requests.leave(session, where, user.id, number, settings.admin_ids, now)
-    if isinstance(left, Requested):
-        await message.reply(
-            _(
-                "📨 {item} has formed, so leaving it needs the platform's approval. "
-                "I asked the admins; you will hear from me privately."
-            ).format(item=item_label(left.number, left.name))
-        )
-        return
-    await message.reply(cancel_reply(left, where.tz, now))
+    ack = GroupAckNotice(
+        user_id=user.id,
+        name=user.first_name,
+        action="asked" if isinstance(left, Requested) else "left",
+        number=left.number,
+        item=left.name,
+        quantity=left.quantity if isinstance(left, CancelResult) else 0,
+    )
+
+    def reply() -> str:
+        if isinstance(left, CancelResult):
+            return cancel_reply(left, where.tz, now)
+        return _(
+            "📨 {item} has formed, so leaving it needs the platform's approval. "
+            "I asked the admins; you will hear from me privately."
+        ).format(item=item_label(left.number, left.name))
+
+    await confirm(
+        bot, session, now, i18n, settings, user, where, ack, event_update.update_id, reply
+    )
+
+
+async def confirm(
+    bot: Bot,
+    session: AsyncSession,
+    now: datetime,
+    i18n: I18n,
+    settings: Settings,
+    user: UserRef,
+    where: CommunityRef,
+    ack: GroupAckNotice,
+    update_id: int,
+    reply: Callable[[], str],
+) -> None:
+    """A typed command's answer, privately in the member's own language; if the bot cannot
+    write to them, in the group together with the others waiting for theirs."""
+    if user.started and not user.unreachable:
+        language = private_language(user.language, user.tg_language, settings.default_language)
+        with i18n.use_locale(language):
+            text = f"🏘 <b>{esc(where.name)}</b>\n{reply()}"
+        try:
+            await bot.send_message(user.id, text)
+            return
+        except TelegramForbiddenError:
+            pass  # blocked the bot since: they hear it in the group
+    await group_acks.acknowledge_in_group(session, where, user, ack, update_id, now)
 
 
 async def today(

@@ -15,6 +15,7 @@ from bot.formatting import (
     esc,
     item_label,
     local_time,
+    mention,
     money,
     progress,
     quantity,
@@ -24,7 +25,13 @@ from bot.formatting import (
 )
 from bot.services.kernel import errors
 from bot.services.kernel.views import ItemView
-from bot.services.notices import ClosedGroupNotice, ClosedNotice, NudgeNotice, ShortNotice
+from bot.services.notices import (
+    ClosedGroupNotice,
+    ClosedNotice,
+    GroupAckNotice,
+    NudgeNotice,
+    ShortNotice,
+)
 from bot.services.ordering.drop_format import DropFormatError, Problem
 from bot.services.ordering.drops import DropPreview, PostView
 from bot.services.ordering.joins import CancelResult, JoinResult
@@ -36,7 +43,8 @@ from models import GroupBuyState
 # Join buttons. Longer drops go out in several messages.
 POST_LIMIT = 3500
 POST_ITEMS = 40
-ITEM_ROOM = 140  # an item's line besides its name and unit, at its longest (any language)
+ITEM_ROOM = 250  # an item's lines besides its name and unit, at their longest (any language)
+JOINER_NAME = 12  # characters of a member's name on the post's 接龙 list
 
 DROP_FORMAT = (
     "/drop [deadline=HH:MM|+2h] [min=N] [limit=N] [pickup=YYYY-MM-DD|today|tomorrow]\n"
@@ -130,10 +138,17 @@ def item_block(
                 deadline=local_time(item.deadline, tz, now), left=time_left(item.deadline, now)
             )
         )
-    return (
+    block = (
         f"{item_label(item.number, item.name)} — {price(item.price, item.unit, currency)}\n"
         f"    {' · '.join(details)}"
     )
+    if item.latest and item.state is GroupBuyState.OPEN:
+        block += "\n    🙋 " + " · ".join(
+            _("No. {seq} {name}").format(seq=joiner.seq, name=quote(joiner.name, JOINER_NAME))
+            + (f" ×{joiner.quantity}" if joiner.quantity > 1 else "")
+            for joiner in item.latest
+        )
+    return block
 
 
 def draft_preview(drop: DropPreview, tz: ZoneInfo, now: datetime, currency: str) -> str:
@@ -324,6 +339,23 @@ def short(notice: ShortNotice, currency: str) -> str:
             amount=money(notice.refund, currency)
         )
     )
+    return "\n".join(out)
+
+
+def group_acks(notices: Sequence[GroupAckNotice]) -> str:
+    """To a group: typed joins and cancels of members the bot cannot write to yet, together."""
+    out = [_("📋 Confirmed here, as I cannot write to you privately yet:")]
+    for ack in notices:
+        who = mention(ack.user_id, ack.name)
+        item = item_label(ack.number, ack.item)
+        line = {
+            "joined": _("✅ {who}: No. {seq}, {item} ×{quantity}"),
+            "added": _("➕ {who}: {item}, now ×{quantity}"),
+            "left": _("↩️ {who} left {item}; nothing is owed"),
+            "asked": _("📨 {who} asked to leave {item}: the admins decide"),
+        }.get(ack.action, "{who}: {item}")
+        out.append(line.format(who=who, seq=ack.seq, item=item, quantity=ack.quantity))
+    out.append(_("🔑 Tap the button and press Start: your pickup codes come there."))
     return "\n".join(out)
 
 

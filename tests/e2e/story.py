@@ -50,6 +50,33 @@ class Story:
         sent = await self.tg.send(user, where, text)
         return await self.tg.wait_message(where, expected, timeout=timeout, after=sent.message_id)
 
+    async def typed(
+        self, user: FakeUser, text: str, *expected: str, timeout: float = 10.0
+    ) -> Message:
+        """`user` types a command in the group that is answered to them alone (a /join, a
+        /cancel, a refusal): privately if they started the bot, else in the group. The first
+        bot message after it, in either chat, containing every `expected` part is returned."""
+        sent = await self.tg.send(user, self.group, text)
+        return await self.told(user, sent, *expected, timeout=timeout)
+
+    async def told(
+        self, user: FakeUser, sent: Message, *expected: str, timeout: float = 10.0
+    ) -> Message:
+        """The answer to `user`'s message `sent` in the group, privately or in the group."""
+
+        def answer() -> Message | None:
+            for chat in (user, self.group):
+                for message in self.tg.sent(chat):
+                    if message.serial > sent.serial and all(p in message.text for p in expected):
+                        return message
+            return None
+
+        try:
+            return await self.tg.wait_for(answer, timeout)  # type: ignore[no-any-return]
+        except TimeoutError:
+            seen = [m.text for m in [*self.tg.sent(user), *self.tg.sent(self.group)]]
+            raise AssertionError(f"no answer with {expected!r}; the bot wrote: {seen}") from None
+
     async def privately(self, user: FakeUser, text: str, *expected: str) -> Message:
         return await self.ask(user, text, *expected, chat=user)
 
@@ -91,7 +118,7 @@ class Story:
         close, the leader confirms arrival and hands the goods over against the user's code."""
         await self.post(drop)
         for join in joins:
-            await self.ask(user, join, "No.")
+            await self.typed(user, join, "No.")
         coded = await self.tg.wait_message(user, "Your pickup code", timeout=10)
         code = re.search(r"\b\d{7}\b", coded.text)
         assert code, coded.text

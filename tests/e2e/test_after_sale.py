@@ -20,13 +20,13 @@ async def test_cancelling_a_formed_order_needs_an_admin_and_ends_when_goods_ship
     for person in (story.admin, story.alice, story.bob):
         await story.start(person)
     await story.post("/drop deadline=+3s min=1\nEggs | 12")
-    await story.ask(story.alice, "/join 1", "No. 1")
-    await story.ask(story.bob, "/join 1 2", "No. 2")
+    await story.typed(story.alice, "/join 1", "No. 1")
+    await story.typed(story.bob, "/join 1 2", "No. 2")
     await tg.wait_message(story.group, "Closed", timeout=10)
 
-    asked = await story.ask(story.bob, "/cancel 1", "needs the platform's approval")
+    asked = await story.typed(story.bob, "/cancel 1", "needs the platform's approval")
     assert "#1 Eggs" in asked.text
-    await story.ask(story.bob, "/cancel 1", "already waiting")
+    await story.typed(story.bob, "/cancel 1", "already waiting")
     request = await tg.wait_message(story.admin, "Cancellation request")
     assert "Bob in Sunny Garden: #1 Eggs ×2" in request.text and "¥24.00" in request.text
 
@@ -46,7 +46,7 @@ async def test_cancelling_a_formed_order_needs_an_admin_and_ends_when_goods_ship
     assert "#1 Eggs ×1" in shipped.text and "Marked as shipped" in shipped.text
     again = await story.privately(story.admin, "/shipping", "Shipping list")
     assert "Already marked as shipped" in again.text
-    await story.ask(story.alice, "/cancel 1", "Too late to cancel")
+    await story.typed(story.alice, "/cancel 1", "Too late to cancel")
 
 
 async def test_a_return_with_a_description_and_photos_decided_by_an_admin(story: Story) -> None:
@@ -63,7 +63,7 @@ async def test_a_return_with_a_description_and_photos_decided_by_an_admin(story:
     )
     await story.privately(story.alice, "/points", "Your points: 50")
 
-    await story.ask(story.alice, "/return", "private chat")
+    await story.typed(story.alice, "/return", "private chat")
     menu = await story.privately(story.alice, "/return", "Which order")
     assert "(no returns)" in menu.button("Peaches")["text"]
     peaches = await tg.click(story.alice, menu, "Peaches")

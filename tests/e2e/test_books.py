@@ -29,8 +29,8 @@ async def test_commission_points_payouts_statement_and_export(story: Story) -> N
     assert "Eggs (Sunny Garden) +25" in points.text and "Tea" not in points.text
 
     # Only an admin sets the rate; a leader is refused and nothing changes.
-    await story.ask(story.leader, "/settings commission=50%", "admin")
-    await story.ask(story.admin, "/settings commission=150%", "percentage from 0 to 100")
+    await story.typed(story.leader, "/settings commission=50%", "admin")
+    await story.typed(story.admin, "/settings commission=150%", "percentage from 0 to 100")
     rated = await story.ask(story.admin, "/settings commission=8.5%", "Settings of")
     assert "leader commission: 8.5%" in rated.text
 
@@ -95,7 +95,7 @@ async def test_an_invite_link_brings_a_neighbour_and_the_leader_sees_the_promote
     nobody = await tg.wait_message(story.leader, "came through an invite link")
     assert "/invite" in nobody.text
     await story.post("/drop deadline=+3s min=1\nRice | 40")
-    await story.ask(story.carol, "/join 1 2", "No. 1")
+    await story.typed(story.carol, "/join 1 2", "No. 1")
     await tg.wait_message(story.group, "Closed", timeout=10)
     listed = await story.privately(story.leader, "/promoters", "Promoters")
     assert "Alice: 1 resident, 1 orders, ¥80.00" in listed.text

@@ -41,10 +41,12 @@ async def test_a_day_in_a_community(story: Story) -> None:
     assert "#2 Milk" in post.text
     assert len(post.buttons) == 2
 
-    # Alice joins by command; she never started the bot, so she is offered the deep link.
-    joined = await story.ask(story.alice, "/join 1 2", "No. 1")
-    assert "1/2" in joined.text
+    # Alice joins by command; she never started the bot, so she is told in the group (with
+    # whoever else is waiting) and offered the deep link; the post counts her.
+    joined = await story.typed(story.alice, "/join 1 2", "No. 1")
+    assert "Alice" in joined.text and joined.chat.id == story.group.id
     assert joined.buttons and "start=" in joined.buttons[0]["url"]
+    await tg.wait_for(lambda: "1/2" in post.text and "🙋 No. 1 Alice ×2" in post.text)
 
     # Bob joins with the button: the answer says what happened.
     query = await tg.click(story.bob, post, "#1")
@@ -52,11 +54,11 @@ async def test_a_day_in_a_community(story: Story) -> None:
     assert "No. 2" in answer
 
     # Stock and limits are refused with the reason, and change nothing.
-    refused = await story.ask(story.carol, "/join 2 3", "left")
+    refused = await story.typed(story.carol, "/join 2 3", "left")
     assert "Only 2" in refused.text
-    over = await story.ask(story.alice, "/join 1 2", "limited to 3")
+    over = await story.typed(story.alice, "/join 1 2", "limited to 3")
     assert "you have 2" in over.text
-    await story.ask(story.carol, "/join 2 2", "No. 1")
+    await story.typed(story.carol, "/join 2 2", "No. 1")
 
     today = await story.ask(story.bob, "/today", "Open now")
     assert "2/2 members" in today.text and "1/2 member" in today.text
@@ -69,7 +71,7 @@ async def test_a_day_in_a_community(story: Story) -> None:
     bob_code = code_in(bob_code_message.text)
 
     # Alice cannot be written to: the group gets the deep link once; her code waits for /start.
-    notice = await tg.wait_message(story.group, "Alice")
+    notice = await tg.wait_message(story.group, ("Alice", "private messages for you"))
     assert "start=" in notice.buttons[0]["url"]
     await story.start(story.alice, "codes")
     alice_code_message = await tg.wait_message(story.alice, "Your pickup code")
@@ -90,8 +92,8 @@ async def test_a_day_in_a_community(story: Story) -> None:
     assert "×3 box for 2 buyers" in summary.text
     assert "Alice" in summary.text and "Bob" in summary.text
 
-    # A code before arrival is refused.
-    await story.ask(story.leader, f"/pickup {alice_code}", "not been confirmed as arrived")
+    # A code before arrival is refused (to the leader alone: they can be written to).
+    await story.typed(story.leader, f"/pickup {alice_code}", "not been confirmed as arrived")
 
     # Arrival: every buyer is told privately, with the pickup point and their code.
     await story.ask(story.leader, "/arrived", "Arrived")

@@ -21,7 +21,7 @@ async def test_a_deadline_closes_the_item_within_seconds(story: Story) -> None:
     await story.open_community()
     await story.start(story.alice)
     await story.post("/drop deadline=+2s min=1\nEggs | 12")
-    await story.ask(story.alice, "/join 1", "No. 1")
+    await story.typed(story.alice, "/join 1", "No. 1")
     posted = time.monotonic()
     closed = await tg.wait_message(story.group, "Closed", timeout=8)
     assert "Eggs formed" in closed.text
@@ -34,8 +34,8 @@ async def test_deadlines_missed_while_the_bot_was_down_close_at_start(story: Sto
     await story.open_community()
     await story.start(story.alice)
     await story.post("/drop deadline=+2s min=1\nEggs | 12\nMilk | 8 | min=5")
-    await story.ask(story.alice, "/join 1", "No. 1")
-    await story.ask(story.alice, "/join 2", "No. 1")
+    await story.typed(story.alice, "/join 1", "No. 1")
+    await story.typed(story.alice, "/join 2", "No. 1")
     settings = story.runner.settings
     await story.runner.stop()
 
@@ -59,7 +59,7 @@ async def test_a_restarted_bot_wakes_at_future_deadlines_and_scheduled_posts(sto
     tg = story.tg
     await story.open_community()
     await story.post("/drop deadline=+4s min=1\nEggs | 12")
-    await story.ask(story.alice, "/join 1", "No. 1")
+    await story.typed(story.alice, "/join 1", "No. 1")
     drop_id = await story.draft("/drop deadline=+1h\nBread | 5")
     await story.privately(story.admin, f"/publish {drop_id} 23:59", "will be posted to 1 community")
     settings = story.runner.settings

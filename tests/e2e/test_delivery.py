@@ -14,8 +14,8 @@ async def test_codes_survive_429_and_server_errors(story: Story) -> None:
     for person in (story.alice, story.bob):
         await story.start(person)
     await story.post("/drop deadline=+1h min=1\nEggs | 12")
-    await story.ask(story.alice, "/join 1", "No. 1")
-    await story.ask(story.bob, "/join 1", "No. 2")
+    await story.typed(story.alice, "/join 1", "No. 1")
+    await story.typed(story.bob, "/join 1", "No. 2")
     tg.faults.append(Fault(method="sendMessage", chat_id=story.alice.id, status=429, retry_after=1))
     tg.faults.append(Fault(method="sendMessage", chat_id=story.bob.id, status=502, times=2))
     await story.ask(story.leader, "/close 1", "formed")
@@ -85,7 +85,7 @@ async def test_a_long_drop_is_split_into_posts_each_with_its_buttons(story: Stor
     buttons = [b["text"] for m in posts for b in m.buttons]
     assert len(buttons) == 50
     assert all(f"#{n} " in buttons[n - 1] for n in range(1, 51))
-    await story.ask(story.alice, "/join 50", "No. 1")
+    await story.typed(story.alice, "/join 50", "No. 1")
 
 
 async def test_names_are_shown_exactly_as_written(story: Story) -> None:
@@ -94,7 +94,7 @@ async def test_names_are_shown_exactly_as_written(story: Story) -> None:
     assert "Fish & chips <large>" in post.text
     assert "box & bag" in post.text
     assert '<Oak> & "Pine" Court' in post.text
-    reply = await story.ask(story.alice, "/join 1", "No. 1")
+    reply = await story.typed(story.alice, "/join 1", "No. 1")
     assert "Fish & chips <large>" in reply.text
 
 

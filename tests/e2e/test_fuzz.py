@@ -142,7 +142,7 @@ async def world(story: Story, database_url: str) -> Any:
     for resident in story.residents[:3]:
         await story.start(resident)
     await story.post("/drop deadline=+2h min=2\nEggs | 12 | limit=3\nMilk | 8 | stock=5")
-    await story.ask(story.alice, "/join 1 2", "No. 1")
+    await story.typed(story.alice, "/join 1 2", "No. 1")
     assert story.app is not None
     story.app.runner.finish_every = 0.02  # the test waits for each update to be finished
     engine = create_engine(database_url)

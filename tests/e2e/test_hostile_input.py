@@ -73,7 +73,7 @@ async def test_odd_but_plausible_values_get_a_clear_refusal(community: Story) ->
     for command in ("/export 9999-12-31", "/export 0001-01-01", "/export 2026-01-01 9999-01-01"):
         await story.privately(story.admin, command, "Usage: /export", "2000 to 2100")
     await story.privately(story.leader, "/statement 9999-12", "Usage: /statement", "2000 to 2100")
-    await story.ask(story.leader, "/summary 9999-12-31", "Usage: /summary")
+    await story.typed(story.leader, "/summary 9999-12-31", "Usage: /summary")
     settings = await story.ask(story.leader, "/settings", "Settings of")
     assert "Asia/Shanghai" in settings.text  # nothing changed
     assert refused_by_telegram(story.tg) == []
@@ -102,7 +102,7 @@ async def test_a_broadcast_of_a_thousand_ampersands_reaches_every_group(
 async def code_for(story: Story, resident_index: int) -> str:
     await story.start(story.residents[resident_index])
     await story.post("/drop deadline=+2s min=1\nEggs | 12")
-    await story.ask(story.residents[resident_index], "/join 1", "#1")
+    await story.typed(story.residents[resident_index], "/join 1", "#1")
     coded = await story.tg.wait_message(story.residents[resident_index], "🔑")
     match = re.search(r"\b\d{7}\b", coded.text)
     assert match
@@ -155,11 +155,12 @@ async def test_an_answer_that_fails_after_the_change_never_says_nothing_changed(
     community: Story,
 ) -> None:
     story = community
+    await story.start(story.alice)  # her join is confirmed to her privately: that send fails
     await story.post("/drop deadline=+2h min=2\nEggs | 12")
     story.tg.faults.append(
-        Fault(method="sendMessage", chat_id=story.group.id, status=400, description="Bad Request")
+        Fault(method="sendMessage", chat_id=story.alice.id, status=400, description="Bad Request")
     )
-    said = await story.ask(story.alice, "/join 1", "carried out")
+    said = await story.typed(story.alice, "/join 1", "carried out")
     assert "Nothing was changed" not in said.text
     today = await story.ask(story.bob, "/today", "Open now")
     assert "1/2 member " in today.text  # the join stood

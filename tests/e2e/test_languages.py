@@ -45,11 +45,11 @@ async def test_the_core_loop_in_chinese(chinese: Story) -> None:
     assert "¥12.50 / 盒" in post.text
     assert "参团 #1" in post.buttons[0]["text"]
 
-    joined = await story.ask(story.alice, "/join 1", "第 1 位参团")
+    joined = await story.typed(story.alice, "/join 1", "第 1 位参团")
     assert "1/2 人" in joined.text
     answer = await tg.wait_answer(await tg.click(story.bob, post, "#1"))
     assert "第 2 位" in answer
-    refusal = await story.ask(story.bob, "/join 9", "没有 #9 号商品")
+    refusal = await story.typed(story.bob, "/join 9", "没有 #9 号商品")
     assert "/today" in refusal.text
 
     await story.ask(story.leader, "/close 1", "已成团")

@@ -37,11 +37,14 @@ async def test_the_drop_post_shows_progress_as_people_join_and_the_outcome_once_
 ) -> None:
     tg = story.tg
     await story.open_community()
-    post = await story.post("/drop deadline=+4s min=2\nEggs | 12\nMilk | 8 | min=1")
+    await story.start(story.alice)
+    post = await story.post("/drop deadline=+5s min=2\nEggs | 12\nMilk | 8 | min=1")
     assert "0/2 members" in post.text and len(post.buttons) == 2
 
-    await story.ask(story.alice, "/join 1", "No. 1")
+    joined = await story.typed(story.alice, "/join 1", "No. 1")
+    assert joined.chat.id == story.alice.id  # confirmed to her alone
     await tg.wait_for(lambda: "1/2 member" in post.text)
+    assert "🙋 No. 1 Alice" in post.text  # the group sees the join on the post's 接龙 list
     query = await tg.click(story.bob, post, "#2")
     assert "No. 1" in await tg.wait_answer(query)
     await tg.wait_for(lambda: "1/1 member ✅" in post.text)
@@ -105,13 +108,13 @@ async def test_items_short_of_their_minimum_are_nudged_twice_then_never_again(
     await story.open_community()
     await story.ask(story.leader, "/settings nudges=8s,4s", "8s, 4s before the deadline")
     await story.post("/drop deadline=+12s min=3\nEggs | 12\nMilk | 8 | min=1")
-    await story.ask(story.alice, "/join 2", "No. 1")
+    await story.typed(story.alice, "/join 2", "No. 1")
 
     first = await tg.wait_message(story.group, "still short", timeout=10)
     assert "#1 <b>Eggs</b>" not in first.text  # plain text; the name is bold in HTML
     assert "Eggs: 3 more members needed" in first.text
     assert "Milk" not in first.text  # it has its one member
-    await story.ask(story.bob, "/join 1", "No. 1")
+    await story.typed(story.bob, "/join 1", "No. 1")
     second = await tg.wait_message(story.group, "still short", after=first.message_id)
     assert "Eggs: 2 more members needed" in second.text
 
@@ -162,7 +165,7 @@ async def test_the_pickup_point_record_by_key_value_by_dialog_and_where_resident
 
     # Residents see it on their code, the "ready" message and /mine.
     await story.post("/drop deadline=+3s min=1\nEggs | 12")
-    await story.ask(story.alice, "/join 1", "No. 1")
+    await story.typed(story.alice, "/join 1", "No. 1")
     await story.start(story.alice)
     code = await tg.wait_message(story.alice, "Your pickup code", timeout=10)
     assert "3 Gate Rd" in code.text
@@ -216,13 +219,13 @@ async def test_a_shortage_tells_the_latest_joiners_and_the_lists_reflect_it(stor
     for person in (story.alice, story.bob):
         await story.start(person)
     await story.post("/drop deadline=+3s min=1\nEggs | 12 | box")
-    await story.ask(story.alice, "/join 1 2", "No. 1")
-    await story.ask(story.bob, "/join 1", "No. 2")
+    await story.typed(story.alice, "/join 1 2", "No. 1")
+    await story.typed(story.bob, "/join 1", "No. 2")
     await tg.wait_message(story.group, "Closed", timeout=10)
 
     await story.ask(story.leader, "/short 1", "Usage")
     await story.ask(story.leader, "/short 1 9", "Only 3")
-    await story.ask(story.alice, "/short 1 1", "leader")
+    await story.typed(story.alice, "/short 1 1", "leader")  # to her alone: she started me
     reply = await story.ask(story.leader, "/short 1 2", "missing")
     assert "2 buyers told privately" in reply.text and "Still to hand over: ×1 box" in reply.text
     told_bob = await tg.wait_message(story.bob, "did not arrive")
@@ -250,16 +253,17 @@ async def test_the_admin_shipping_list_by_route_as_text_and_csv(story: Story) ->
     tg = story.tg
     await story.open_community()
     await story.ask(story.leader, "/setpoint address=3 Gate Rd route=North-2", "Pickup point")
+    for person in (story.alice, story.bob):
+        await story.start(person)  # their joins are confirmed to them at once
     await story.post("/drop deadline=+3s min=1\nEggs | 12 | box\nTea & <Milk> | 8")
-    await story.ask(story.alice, "/join 1 2", "No. 1")
-    await story.ask(story.bob, "/join 2", "No. 1")
+    await story.typed(story.alice, "/join 1 2", "No. 1")
+    await story.typed(story.bob, "/join 2", "No. 1")
     await tg.wait_message(story.group, "Closed", timeout=10)
 
     listed = await story.privately(story.admin, "/communities", "Communities")
     assert "📍 3 Gate Rd · route North-2" in listed.text
     await story.privately(story.admin, "/shipping tomorrow", "Usage")
     await story.privately(story.admin, "/shipping 2020-01-01", "Nothing formed")
-    await story.start(story.alice)
     await story.privately(story.alice, "/shipping", "admin")
     listing = await story.privately(story.admin, "/shipping", "Shipping list")
     assert "🛣 <b>North-2</b>" not in listing.text  # plain text carries no tags
@@ -289,7 +293,7 @@ async def test_residents_with_goods_waiting_get_the_automatic_reminder(story: St
     await story.open_community(point="Gate 3")
     await story.start(story.alice)
     await story.post("/drop deadline=+3s min=1 pickup=today\nEggs | 12")
-    await story.ask(story.alice, "/join 1", "No. 1")
+    await story.typed(story.alice, "/join 1", "No. 1")
     await tg.wait_message(story.group, "Closed", timeout=10)
     await story.ask(story.leader, "/arrived", "Arrived")
     await tg.wait_message(story.alice, "ready")

@@ -10,9 +10,9 @@ from tests.e2e.story import Story
 async def closed_with_code(story: Story) -> str:
     await story.open_community(point="Gate 3")
     await story.post("/drop deadline=+1h min=1\nEggs | 12")
-    await story.ask(story.alice, "/join 1", "No. 1")
+    await story.typed(story.alice, "/join 1", "No. 1")
     await story.ask(story.leader, "/close 1", "formed")
-    notice = await story.tg.wait_message(story.group, "Alice")  # she never started the bot
+    notice = await story.tg.wait_message(story.group, ("Alice", "private messages for you"))
     assert "start=codes" in notice.buttons[0]["url"]
     return notice.text
 
@@ -21,7 +21,7 @@ async def test_codes_asked_in_the_group_are_answered_privately(story: Story) -> 
     tg = story.tg
     await closed_with_code(story)
     # Not started yet: the group gets the button, not the code.
-    offer = await story.ask(story.alice, "/codes", "press Start")
+    offer = await story.ask(story.alice, "/codes", "can't write to you privately yet")
     assert offer.buttons[0]["url"].endswith("start=codes")
     # She starts from that button: her code arrives, and /codes works from the group from now on.
     await story.start(story.alice, "codes")
@@ -35,7 +35,7 @@ async def test_codes_asked_in_the_group_are_answered_privately(story: Story) -> 
 async def test_mine_from_the_group_continues_after_start(story: Story) -> None:
     tg = story.tg
     await closed_with_code(story)
-    offer = await story.ask(story.alice, "/mine", "press Start")
+    offer = await story.ask(story.alice, "/mine", "can't write to you privately yet")
     assert offer.buttons[0]["url"].endswith("start=mine")
     await story.start(story.alice, "mine")
     orders = await tg.wait_message(story.alice, "Your orders")

@@ -22,7 +22,7 @@ async def codes_for(story: Story, *people: object) -> None:
         await story.start(person)  # type: ignore[arg-type]
     await story.post("/drop min=1\nEggs | 12")
     for n, person in enumerate(people, start=1):
-        await story.ask(person, "/join 1", f"No. {n}")  # type: ignore[arg-type]
+        await story.typed(person, "/join 1", f"No. {n}")  # type: ignore[arg-type]
 
 
 async def test_a_malformed_message_fails_once_and_the_admins_hear_of_it(story: Story) -> None:

@@ -22,19 +22,20 @@ async def test_a_join_delivered_twice_counts_once(story: Story) -> None:
     tg = story.tg
     await story.open_community()
     post = await story.post("/drop\nEggs | 12")
-    joined = await story.ask(story.alice, "/join 1 2", "No. 1")
+    said = await tg.send(story.alice, story.group, "/join 1 2")
+    await story.told(story.alice, said, "No. 1")
     query = await tg.click(story.bob, post, "#1")
     await tg.wait_answer(query)
 
-    await tg.redeliver(tg.update_of(joined.reply_to), tg.updates[-1]["update_id"])  # type: ignore[arg-type]
+    await tg.redeliver(tg.update_of(said), tg.updates[-1]["update_id"])
     await tg.idle()
     today = await story.ask(story.carol, "/today", "Open now")
     assert "2/1 members" in today.text  # Alice and Bob, once each
     mine = await story.privately(story.alice, "/mine", "Your orders")
     assert "×2" in mine.text
     assert "×4" not in mine.text
-    replies = [m for m in tg.sent(story.group) if "No. 1" in m.text]
-    assert len(replies) == 1  # the repeat changed nothing and said nothing
+    replies = [m for m in tg.sent(story.group) if "Alice: No. 1" in m.text]
+    assert len(replies) == 1  # the repeat changed nothing and said nothing more
 
 
 async def test_a_broadcast_delivered_twice_goes_out_once(story: Story) -> None:
@@ -74,7 +75,7 @@ async def test_updates_stored_but_not_handled_are_handled_at_start(story: Story)
     runner = RunningBot(settings, tg)
     await runner.start()
     try:
-        reply = await tg.wait_message(story.group, "No. 1 joined")
+        reply = await tg.wait_message(story.group, ("Bob", "No. 1"))  # he never started me
         assert "×3" in reply.text
     finally:
         await runner.stop()
@@ -84,12 +85,13 @@ async def test_a_stop_finishes_the_handler_in_flight(story: Story) -> None:
     tg = story.tg
     await story.open_community()
     await story.post("/drop\nEggs | 12")
-    slow = Fault(method="sendMessage", chat_id=story.group.id, status="slow", delay=1.5)
+    await story.start(story.alice)  # her typed join is answered to her, by the handler itself
+    slow = Fault(method="sendMessage", chat_id=story.alice.id, status="slow", delay=1.5)
     tg.faults.append(slow)
     await tg.send(story.alice, story.group, "/join 1")
     await tg.wait_for(lambda: slow.times == 0)  # the reply is on the wire, slowly
     await story.runner.stop()
-    reply = await tg.wait_message(story.group, "No. 1", timeout=1)
+    reply = await tg.wait_message(story.alice, "No. 1", timeout=1)
     assert "Eggs" in reply.text
 
 
@@ -99,7 +101,8 @@ async def test_a_handler_cut_off_by_a_stop_is_finished_at_the_next_start(story: 
     await story.post("/drop\nEggs | 12")
     assert story.app is not None
     story.app.runner.drain_seconds = 0.3  # a stop that cannot wait for the reply
-    slow = Fault(method="sendMessage", chat_id=story.group.id, status="slow", delay=3)
+    await story.start(story.carol)  # her typed join is answered to her, by the handler itself
+    slow = Fault(method="sendMessage", chat_id=story.carol.id, status="slow", delay=3)
     tg.faults.append(slow)
     asked = await tg.send(story.carol, story.group, "/join 1")
     await tg.wait_for(lambda: slow.times == 0)  # joined, and the reply is on the wire, slowly
@@ -110,7 +113,7 @@ async def test_a_handler_cut_off_by_a_stop_is_finished_at_the_next_start(story: 
     runner = RunningBot(settings, tg)
     await runner.start()
     try:
-        reply = await tg.wait_message(story.group, "No. 1")
+        reply = await tg.wait_message(story.carol, ("No. 1", "Eggs"))
         assert "Eggs" in reply.text
         mine = await story.privately(story.carol, "/mine", "Your orders")
         assert "×1" in mine.text  # joined once
@@ -136,7 +139,7 @@ async def test_writing_to_the_bot_releases_what_waited(story: Story) -> None:
     tg = story.tg
     await story.open_community()
     await story.post("/drop min=1\nEggs | 12")
-    await story.ask(story.alice, "/join 1", "No. 1")
+    await story.typed(story.alice, "/join 1", "No. 1")
     await story.ask(story.leader, "/close 1", "formed")
     await tg.wait_message(story.group, "Alice")  # she cannot be written to yet
     await tg.send(story.alice, story.alice, "hello?")  # no /start: any message opens the chat

@@ -49,8 +49,9 @@ async def test_a_webhook_instance_stores_before_it_answers_and_serves_the_story(
     assert telegram.webhook_secret == SECRET
     try:
         await story.open_community()
+        await story.start(story.alice)
         post = await story.post("/drop deadline=+3s min=1\nEggs | 12")
-        await story.ask(story.alice, "/join 1", "No. 1")
+        await story.typed(story.alice, "/join 1", "No. 1")
         pressed = await telegram.click(story.bob, post, "#1")
         assert "No. 2" in await telegram.wait_answer(pressed)
         closed = await telegram.wait_message(story.group, "Closed", timeout=10)

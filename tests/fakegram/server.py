@@ -64,6 +64,9 @@ _ADMIN_RIGHTS = (
 )
 
 
+_SERIALS = itertools.count(1)
+
+
 class TelegramError(Exception):
     def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
         super().__init__(description)
@@ -201,6 +204,7 @@ class Message:
     caption: str | None = None
     photo: str | None = None  # the file id of a photo message
     media_group_id: str | None = None
+    serial: int = field(default_factory=lambda: next(_SERIALS))  # order across every chat
 
     @property
     def from_bot(self) -> bool:

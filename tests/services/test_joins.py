@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import event, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.services.kernel.errors import (
     BadQuantity,
@@ -160,3 +161,40 @@ async def test_member_counter_matches_the_orders(
     await joins.join(session, sunny, 103, now, number=1)
     gb = await group_buy(session, sunny, 1)
     assert gb.members == await joins.count_members(session, gb.id) == 5
+
+
+async def test_a_sold_out_item_is_refused_from_memory_until_stock_comes_back(
+    session: AsyncSession, engine: AsyncEngine, now: datetime, sunny: int
+) -> None:
+    await publish(session, "/drop\nEggs | 12 | stock=1", now)
+    await joins.join_again_or_first(session, sunny, 100, now, number=1)
+    statements = []
+    event.listen(engine.sync_engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    with pytest.raises(SoldOut):
+        await joins.join_again_or_first(session, sunny, 101, now, number=1)
+    asked = len(statements)
+    assert asked  # the first refusal came from the database
+    with pytest.raises(SoldOut) as again:
+        await joins.join_again_or_first(session, sunny, 102, now, number=1)
+    assert len(statements) == asked  # the next from memory: not one statement
+    assert again.value.left == 0
+    # Stock comes back (a member leaves): joinable at once.
+    await joins.cancel(session, sunny, 100, 1, now)
+    assert (await joins.join_again_or_first(session, sunny, 102, now, number=1)) is not None
+
+
+async def test_the_memory_of_a_sold_out_item_lapses(
+    session: AsyncSession, now: datetime, sunny: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await publish(session, "/drop\nEggs | 12 | stock=1", now)
+    await joins.join_again_or_first(session, sunny, 100, now, number=1)
+    with pytest.raises(SoldOut):
+        await joins.join_again_or_first(session, sunny, 101, now, number=1)
+    # Stock put back behind the bot's back (another instance's cancel), then time passes.
+    await session.execute(update(DropItem).values(stock_left=1))
+    await session.commit()
+    with pytest.raises(SoldOut):
+        await joins.join_again_or_first(session, sunny, 101, now, number=1)  # remembered
+    later = time.monotonic() + joins.SOLD_OUT_MEMORY + 0.1
+    monkeypatch.setattr(joins.time, "monotonic", lambda: later)
+    assert (await joins.join_again_or_first(session, sunny, 101, now, number=1)) is not None

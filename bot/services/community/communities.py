@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import SimpleNamespace
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.community.people import (
@@ -148,24 +151,48 @@ async def _read_context(
         ).all()
         leads = tuple(CommunityRef.of(c) for c in led)
     else:
-        # In a group the group's community is what matters (one statement for both).
-        row = (
-            await session.execute(
-                select(User, Community)
-                .select_from(User)
-                .outerjoin(Community, Community.chat_id == chat_id)
-                .where(User.id == user_id)
-            )
+        # In a group the group's community is what matters: one statement for both, read as
+        # plain columns (this runs for every update, and ORM objects cost more to build).
+        found = (
+            await session.execute(_user_and_community(), {"user_id": user_id, "chat_id": chat_id})
         ).first()
-        if row is not None:
-            user, community = row
-        else:
-            community = await session.scalar(select(Community).where(Community.chat_id == chat_id))
+        if found is not None:
+            return (
+                UserRef.of(_part(found, "u_")),
+                CommunityRef.of(_part(found, "c_")) if found.c_id is not None else None,
+                (),
+            )
+        community = await session.scalar(select(Community).where(Community.chat_id == chat_id))
         leads = ()
     return (
         UserRef.of(user) if user else None,
         CommunityRef.of(community) if community else None,
         leads,
+    )
+
+
+@functools.cache
+def _user_and_community() -> Any:
+    users, places = cast(Table, User.__table__), cast(Table, Community.__table__)
+    return (
+        select(
+            *(column.label(f"u_{column.key}") for column in users.c),
+            *(column.label(f"c_{column.key}") for column in places.c),
+        )
+        .select_from(users)
+        .outerjoin(places, places.c.chat_id == bindparam("chat_id"))
+        .where(users.c.id == bindparam("user_id"))
+    )
+
+
+def _part(row: Any, prefix: str) -> Any:
+    """The columns of one table in a joined row, named as the table names them."""
+    return SimpleNamespace(
+        **{
+            key[len(prefix) :]: value
+            for key, value in row._mapping.items()
+            if key.startswith(prefix)
+        }
     )
 
 

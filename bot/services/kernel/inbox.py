@@ -17,18 +17,19 @@ stands (handlers decide how; a Join button says the resident's place again).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, literal, select, update
+from sqlalchemy import Table, delete, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.kernel.sql import upsert
 from bot.services.kernel.uow import housekeeping
 from models import InboxUpdate, UTCDateTime
 
-_CHUNK = 200
+_CHUNK = 200  # ids per UPDATE; stays under SQLite's bound-parameter limit
 
 
 @housekeeping
@@ -36,20 +37,24 @@ async def record(
     session: AsyncSession, updates: Sequence[tuple[int, dict[str, Any]]], now: datetime
 ) -> set[int]:
     """Store updates; returns the ids that were new (the others arrived before)."""
-    new: set[int] = set()
-    for start in range(0, len(updates), _CHUNK):
-        rows = [
-            {"update_id": update_id, "payload": payload, "received_at": now}
-            for update_id, payload in updates[start : start + _CHUNK]
-        ]
-        inserted = await session.scalars(
-            upsert(session, InboxUpdate)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=[InboxUpdate.update_id])
-            .returning(InboxUpdate.update_id)
-        )
-        new.update(inserted.all())
-    return new
+    rows = [
+        {"update_id": update_id, "payload": payload, "received_at": now}
+        for update_id, payload in updates
+    ]
+    # One compiled statement for any batch (executed as many values, in chunks), not one
+    # statement with a row count of its own to compile each time: this runs for every batch.
+    inserted = await session.scalars(_store(session.get_bind().dialect.name), rows)
+    return set(inserted.all())
+
+
+@functools.cache
+def _store(dialect: str) -> Any:
+    table = cast(Table, InboxUpdate.__table__)
+    return (
+        upsert(dialect, table)
+        .on_conflict_do_nothing(index_elements=[table.c.update_id])
+        .returning(table.c.update_id)
+    )
 
 
 @housekeeping

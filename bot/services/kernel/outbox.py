@@ -47,6 +47,8 @@ class Notice:
     community_id: int | None = None
     dedupe_key: str | None = None
     broadcast_id: int | None = None
+    # Wait this long before going, so that others of a coalesced kind queued meanwhile go with it.
+    gather: timedelta = timedelta(0)
 
     @property
     def kind(self) -> Kind:
@@ -102,7 +104,7 @@ async def enqueue(session: AsyncSession, notices: Iterable[Notice], now: datetim
             "dedupe_key": notice.dedupe_key,
             "state": OutboxState.PENDING,
             "attempts": 0,
-            "next_attempt_at": now,
+            "next_attempt_at": now + notice.gather,
             "created_at": now,
         }
         for notice in notices

@@ -12,8 +12,9 @@ writer anyway, and handing the turn over in-process is much faster than SQLite's
 lock (WAL lets them read beside the writer), so a burst of writers does not hold them up.
 
 Updates apply once: while an update from the inbox is being handled (`current_update`), the first
-`@unit_of_work` marks it handled in its own transaction, or refuses with `AlreadyHandled` if a
-repeat of that update was handled before (services/kernel/inbox.py). `@housekeeping` units write
+`@unit_of_work` marks it handled in its own transaction (at its end, before the commit), or
+refuses with `AlreadyHandled` if a repeat of that update was handled before, rolling back what it
+did (services/kernel/inbox.py). `@housekeeping` units write
 without marking: what they do is not the update's effect (saving a user's new name, say).
 
 Effects after commit (`effects.py`): what a unit records (messages queued, posts to redraw,
@@ -129,9 +130,12 @@ def _transactional(
                 async with _turn(session) if writes else nullcontext(), session.begin():
                     if not writes:
                         await session.connection(execution_options=READ_ONLY)
-                    if mark is not None:
-                        await _mark_handled(session, mark)
                     result = await func(session, *args, **kwargs)
+                    if mark is not None:
+                        # Last, in the same transaction: a repeat of the update rolls its work
+                        # back; and a unit that refuses before touching the database (e.g. an
+                        # item known to be sold out) costs no transaction at all.
+                        await _mark_handled(session, mark)
             except BaseException as error:
                 effects.discard(session)  # rolled back: nothing happened to act on
                 if not isinstance(error, DBAPIError):

@@ -12,6 +12,15 @@ from models import DropItem, GroupBuy, GroupBuyState, Order
 
 
 @dataclass(frozen=True)
+class Joiner:
+    """One of the latest members of an item, as a 接龙 list shows them."""
+
+    seq: int
+    name: str
+    quantity: int
+
+
+@dataclass(frozen=True)
 class ItemView:
     """One group-buy as residents see it: on a drop post and in /today."""
 
@@ -28,9 +37,10 @@ class ItemView:
     deadline: datetime
     returnable: bool
     earns_points: bool
+    latest: tuple[Joiner, ...] = ()  # the latest members, oldest first (drop posts only)
 
     @classmethod
-    def of(cls, group_buy: GroupBuy, item: DropItem) -> ItemView:
+    def of(cls, group_buy: GroupBuy, item: DropItem, latest: tuple[Joiner, ...] = ()) -> ItemView:
         assert group_buy.number is not None  # both are set when its post goes out
         assert group_buy.deadline is not None
         return cls(
@@ -47,6 +57,7 @@ class ItemView:
             deadline=group_buy.deadline,
             returnable=item.returnable,
             earns_points=item.earns_points,
+            latest=latest,
         )
 
 

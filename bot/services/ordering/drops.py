@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.community.communities import point_of
@@ -27,7 +27,7 @@ from bot.services.kernel.errors import (
     PickupBeforeDeadline,
 )
 from bot.services.kernel.uow import read_only, unit_of_work
-from bot.services.kernel.views import ItemView, group_buys_with_items
+from bot.services.kernel.views import ItemView, Joiner, group_buys_with_items
 from bot.services.notices import DropPostNotice
 from bot.services.ordering.drop_format import Deadline, DropSpec, ItemSpec, Pickup
 from bot.services.ordering.nudges import nudge_moments_before
@@ -40,10 +40,15 @@ from models import (
     DropState,
     GroupBuy,
     GroupBuyState,
+    Order,
+    OrderState,
     PostState,
+    User,
 )
 
 log = logging.getLogger(__name__)
+
+LATEST_JOINERS = 3  # how many of an item's latest members its post names
 
 
 @dataclass(frozen=True)
@@ -253,14 +258,49 @@ async def post_view(session: AsyncSession, post_id: int) -> PostView | None:
     first, _, community = rows[0]
     assert first.deadline is not None
     assert first.pickup_date is not None
+    latest = await _latest_joiners(
+        session, [gb.id for gb, _, _ in rows if gb.state is GroupBuyState.OPEN]
+    )
     return PostView(
         community=community.name,
         timezone=community.timezone,
         point=point_of(community),
         deadline=first.deadline,
         pickup_date=first.pickup_date,
-        items=[ItemView.of(gb, item) for gb, item, _ in rows],
+        items=[ItemView.of(gb, item, latest.get(gb.id, ())) for gb, item, _ in rows],
     )
+
+
+async def _latest_joiners(
+    session: AsyncSession, group_buy_ids: list[int]
+) -> dict[int, tuple[Joiner, ...]]:
+    """The last `LATEST_JOINERS` members of each open item, oldest first: the post's 接龙 list,
+    so a typed /join is seen in the group without a message of its own."""
+    if not group_buy_ids:
+        return {}
+    ranked = (
+        select(
+            Order.group_buy_id,
+            Order.seq,
+            Order.quantity,
+            User.first_name,
+            func.row_number()
+            .over(partition_by=Order.group_buy_id, order_by=Order.seq.desc())
+            .label("rank"),
+        )
+        .join(User, User.id == Order.user_id)
+        .where(Order.group_buy_id.in_(group_buy_ids), Order.state == OrderState.JOINED)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(ranked.c.group_buy_id, ranked.c.seq, ranked.c.first_name, ranked.c.quantity)
+        .where(ranked.c.rank <= LATEST_JOINERS)
+        .order_by(ranked.c.group_buy_id, ranked.c.seq)
+    )
+    latest: dict[int, list[Joiner]] = {}
+    for group_buy_id, seq, name, quantity in rows:
+        latest.setdefault(group_buy_id, []).append(Joiner(seq or 0, name, quantity))
+    return {key: tuple(value) for key, value in latest.items()}
 
 
 @read_only

@@ -4,9 +4,9 @@ Concurrency is the database's job. A join is four statements in one transaction:
 
 1. `UPDATE group_buys … WHERE state='open' AND deadline > now` — proves the item is open and
    locks its row, so closing (which locks the same row) sees every join or none of it;
-2. `INSERT … ON CONFLICT DO UPDATE … WHERE quantity + :q <= limit` — the per-resident limit;
-3. `UPDATE drop_items SET stock_left = stock_left - :q WHERE stock_left >= :q` — the stock,
+2. `UPDATE drop_items SET stock_left = stock_left - :q WHERE stock_left >= :q` — the stock,
    shared by every community;
+3. `INSERT … ON CONFLICT DO UPDATE … WHERE quantity + :q <= limit` — the per-resident limit;
 4. for a new member, their sequence number and the member count.
 
 A statement that matches no row is a refusal; raising it rolls back the others.
@@ -15,11 +15,14 @@ A statement that matches no row is a refusal; raising it rolls back the others.
 from __future__ import annotations
 
 import functools
+import time
+import weakref
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, TypedDict, Unpack, cast
 
 from sqlalchemy import Table, and_, bindparam, case, func, or_, select, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.community.communities import point_of
@@ -265,6 +268,58 @@ async def _not_open(
     return ItemClosed(number=found.number, name=found.name, state=found.state.value)
 
 
+class SoldOutMemory:
+    """Items just found sold out, remembered for `SOLD_OUT_MEMORY` seconds.
+
+    In a rush most presses come after the stock is gone; each would wait its turn to write,
+    only to be refused. Remembered, they are refused at once. Stock that comes back (a member
+    leaves) is joinable again once the memory lapses, or at once in this process."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._items: dict[tuple[int, int | None, int | None], tuple[float, SoldOut]] = {}
+
+    def check(self, community_id: int, choice: JoinChoice) -> None:
+        found = self._items.get(_memo_key(community_id, choice))
+        if found is not None:
+            until, refusal = found
+            if time.monotonic() < until:
+                raise refusal
+            del self._items[_memo_key(community_id, choice)]
+
+    def remember(self, community_id: int, choice: JoinChoice, refusal: SoldOut) -> None:
+        known = self._items.get(_memo_key(community_id, choice))
+        if known is not None and known[1] is refusal:
+            return  # refused from memory: the memory is not made longer by it
+        if refusal.left == 0:
+            self._items[_memo_key(community_id, choice)] = (
+                time.monotonic() + self.seconds,
+                refusal,
+            )
+
+    def forget(self, community_id: int) -> None:
+        for key in [key for key in self._items if key[0] == community_id]:
+            del self._items[key]
+
+
+def _memo_key(community_id: int, choice: JoinChoice) -> tuple[int, int | None, int | None]:
+    return community_id, choice.get("group_buy_id"), choice.get("number")
+
+
+SOLD_OUT_MEMORY = 2.0
+_memories: weakref.WeakKeyDictionary[Engine, SoldOutMemory] = weakref.WeakKeyDictionary()
+
+
+def sold_out(session: AsyncSession) -> SoldOutMemory:
+    """The memory of the database this session uses (one per engine, as the SQLite turn)."""
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    memory = _memories.get(engine)
+    if memory is None:
+        memory = _memories[engine] = SoldOutMemory(SOLD_OUT_MEMORY)
+    return memory
+
+
 @unit_of_work
 async def join(
     session: AsyncSession,
@@ -279,9 +334,24 @@ async def join(
     """Join item `number` (or the group-buy behind a Join button) with `quantity` more units."""
     if not 1 <= quantity <= MAX_QUANTITY:
         raise BadQuantity(MAX_QUANTITY)
+    # Looked at again with the write turn in hand: a press that waited for it while the stock
+    # ran out is refused before any statement.
+    sold_out(session).check(community_id, {"number": number, "group_buy_id": group_buy_id})
     item = await _lock(session, community_id, now, number, group_buy_id)
     if item.limit is not None and quantity > item.limit:
         raise await _over_limit(session, item, user_id)
+    # Stock before the order: in a rush most refusals are "sold out", found one statement
+    # sooner. (A refusal rolls the whole transaction back, so the order does not matter else.)
+    stock = (
+        await session.execute(take_stock(), {"p_item_id": item.item_id, "p_quantity": quantity})
+    ).first()
+    if stock is None:
+        name, left = (
+            await session.execute(
+                select(DropItem.name, DropItem.stock_left).where(DropItem.id == item.item_id)
+            )
+        ).one()
+        raise SoldOut(item.number, name, int(left or 0))
     dialect = session.get_bind().dialect.name
     stored = (
         await session.execute(
@@ -300,17 +370,6 @@ async def join(
     if stored is None:
         raise await _over_limit(session, item, user_id)
     total_quantity, seq = stored
-
-    stock = (
-        await session.execute(take_stock(), {"p_item_id": item.item_id, "p_quantity": quantity})
-    ).first()
-    if stock is None:
-        name, left = (
-            await session.execute(
-                select(DropItem.name, DropItem.stock_left).where(DropItem.id == item.item_id)
-            )
-        ).one()
-        raise SoldOut(item.number, name, int(left or 0))
 
     effects.redraw(session, [item.post_id])
     new_member = seq == item.last_seq + 1
@@ -353,9 +412,14 @@ async def join_again_or_first(
 ) -> JoinResult | None:
     """`join`; or, when this very update joined before (an instance died after the join and
     before its answer), where the resident stands, so that the answer is given after all.
-    A replayed result has `added == 0`."""
+    A replayed result has `added == 0`. An item found sold out a moment ago is refused without
+    waiting to write (`SoldOutMemory`)."""
+    sold_out(session).check(community_id, choice)
     try:
         return await join(session, community_id, user_id, now, **choice)
+    except SoldOut as refusal:
+        sold_out(session).remember(community_id, choice, refusal)
+        raise
     except AlreadyHandled:
         return await standing(
             session,
@@ -477,6 +541,7 @@ async def cancel(
         )
     ).scalar_one()
     effects.redraw(session, [item.post_id])
+    sold_out(session).forget(community_id)  # its units are joinable again
     return CancelResult(
         item.number, name, quantity, members, item.min_members, item.deadline, item.post_id
     )
