@@ -136,6 +136,16 @@ async def handled(engine: AsyncEngine, update_id: int) -> tuple[bool, bool]:
     return (row is not None and row[0] is not None, row is not None and row[1] is not None)
 
 
+async def acknowledged(engine: AsyncEngine, update_id: int) -> bool:
+    """Whether a confirmation for the group was queued for this update."""
+    async with engine.connect() as connection:
+        found = await connection.scalar(
+            text("SELECT COUNT(*) FROM outbox WHERE dedupe_key LIKE :key"),
+            {"key": f"group-ack:{update_id}:%"},
+        )
+    return bool(found)
+
+
 @pytest.fixture
 async def world(story: Story, database_url: str) -> Any:
     await story.open_community(point="Gate 3")
@@ -201,7 +211,11 @@ async def test_random_commands_are_answered_fit_and_change_nothing_when_refused(
     ]
     # Groups are left in peace: what is not a group command there gets no answer.
     unknown_in_group = place == "group" and command not in KNOWN - PRIVATE_ONLY
-    if not unknown_in_group:
-        assert answered, f"{message!r} from the {role} in the {place} got no answer"
+    if not unknown_in_group and not answered:
+        # A typed join of someone the bot cannot write to is confirmed in the group a moment
+        # later, with others: queued is answered.
+        assert await acknowledged(engine, update_id), (
+            f"{message!r} from the {role} in the {place} got no answer"
+        )
     if not effect:
         assert await snapshot(engine) == before, f"refused {message!r} changed something"
