@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     # Shared FSM state (dialogs) for several instances; unset: in memory.
     redis_url: str | None = None
+    # /near: how far a resident is shown pickup points (kilometres).
+    nearby_radius_km: float = Field(default=2, gt=0, le=100)
 
     @field_validator("bot_token")
     @classmethod

@@ -14,11 +14,22 @@ from aiogram.types import InlineKeyboardMarkup
 
 
 @dataclass(frozen=True)
+class Venue:
+    """A place on the map: Telegram shows it as a pin with a name and an address."""
+
+    latitude: float
+    longitude: float
+    title: str
+    address: str
+
+
+@dataclass(frozen=True)
 class Part:
     text: str
     markup: InlineKeyboardMarkup | None = None
     edit_message_id: int | None = None  # edit this message instead (falls back to sending)
     photos: tuple[str, ...] = ()  # send these (Telegram file ids) as an album instead of text
+    venue: Venue | None = None  # send this place instead of text
 
 
 def digest(parts: Sequence[Part]) -> str:
@@ -27,6 +38,7 @@ def digest(parts: Sequence[Part]) -> str:
     for part in parts:
         hashed.update(part.text.encode())
         hashed.update("".join(part.photos).encode())
+        hashed.update(repr(part.venue).encode())
         hashed.update(part.markup.model_dump_json().encode() if part.markup else b"-")
     return hashed.hexdigest()[:16]
 

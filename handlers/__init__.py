@@ -10,6 +10,7 @@ from aiogram import Router
 
 from handlers.admin import (
     after_sale,
+    applications,
     broadcast,
     communities,
     drops,
@@ -17,7 +18,15 @@ from handlers.admin import (
     settle,
     shipping,
 )
-from handlers.common import codes_in_group, fallback, help, lang, membership, start
+from handlers.common import (
+    codes_in_group,
+    fallback,
+    help,
+    join_requests,
+    lang,
+    membership,
+    start,
+)
 from handlers.leader import (
     commission,
     group,
@@ -29,17 +38,19 @@ from handlers.leader import (
     shortage,
     statement,
 )
-from handlers.resident import invite, join, orders, points, returns
+from handlers.resident import apply, invite, join, nearby, orders, points, returns
 
 
 def get_routers() -> list[Router]:
     return [
         point.router(),  # first: while a dialog runs, its /cancel and answers win
         returns.router(),
+        apply.router(),
         join.router(),
         orders.router(),
         points.router(),
         invite.router(),
+        nearby.router(),
         handover.router(),
         picking.router(),
         shortage.router(),
@@ -59,6 +70,8 @@ def get_routers() -> list[Router]:
         settle.router(),
         export.router(),
         after_sale.router(),
+        applications.router(),
+        join_requests.router(),
         codes_in_group.router(),  # plain talk in a group: only pickup codes are acted on
         fallback.router(),  # last: only what nobody else handled
     ]

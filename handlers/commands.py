@@ -12,6 +12,7 @@ RESIDENT_GROUP: list[Command] = [
     ("cancel", "n", __("leave item n while it is open")),
     ("today", "", __("the open items")),
     ("mine", "", __("your orders (answered privately)")),
+    ("where", "", __("the pickup point on the map")),
     ("help", "", __("what you can do here")),
 ]
 RESIDENT_PRIVATE: list[Command] = [
@@ -20,6 +21,9 @@ RESIDENT_PRIVATE: list[Command] = [
     ("points", "", __("your points and their history")),
     ("return", "", __("return a picked-up item (with photos)")),
     ("invite", "", __("your personal invite link")),
+    ("near", "", __("pickup points near you (share your location)")),
+    ("where", "", __("your pickup points on the map")),
+    ("apply", "", __("apply to lead a new pickup point")),
     ("lang", "en|zh", __("your language")),
     ("help", "", __("what you can do here")),
 ]
@@ -54,4 +58,5 @@ ADMIN: list[Command] = [
     ("settle", "community_id [amount]", __("record a commission payout to a leader")),
     ("export", "[from] [to]", __("the orders of a period as CSV")),
     ("status", "", __("the health of delivery: queue, failures, 429s")),
+    ("applications", "", __("applications to lead a pickup point, to decide")),
 ]

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.formatting import split_message
 from bot.i18n import Catalogs, private_language
-from bot.parts import NotYet, Part, Unrenderable
+from bot.parts import NotYet, Part, Unrenderable, Venue
 from bot.services.community import broadcasts
 from bot.services.kernel.clock import utcnow
 from bot.services.kernel.outbox import OutboxItem, Recipient
@@ -26,6 +26,7 @@ from bot.services.kernel.views import ItemView
 from bot.services.notices import (
     AdminAlertNotice,
     AfterSaleNotice,
+    ApplicationDecisionNotice,
     BroadcastNotice,
     BroadcastReportNotice,
     ClosedGroupNotice,
@@ -34,16 +35,19 @@ from bot.services.notices import (
     DecisionNotice,
     DropPostNotice,
     GroupAckNotice,
+    LeaderApplicationNotice,
     NudgeNotice,
     Payload,
     PayoutNotice,
+    PlaceLine,
     ReadyNotice,
     ShortNotice,
     UnreachableNotice,
+    WelcomeNotice,
 )
 from bot.services.ordering import drops
 from bot.services.ordering.live_posts import LivePost
-from handlers.admin.keyboards import decide_buttons, stop_broadcast
+from handlers.admin.keyboards import decide_application, decide_buttons, stop_broadcast
 from handlers.keyboards import join_button, start_keyboard
 from handlers.texts import after_sale, books, community, ordering, pickup
 from models import GroupBuyState
@@ -84,7 +88,8 @@ class NoticeRenderer:
             case ShortNotice() as notice:
                 return _parts(ordering.short(notice, currency))
             case ReadyNotice() as notice:  # and reminders
-                return _parts(pickup.ready(notice))
+                where = [Part("", venue=_venue(notice.place))] if notice.place else []
+                return [*_parts(pickup.ready(notice)), *where]
             case CodeGuessingNotice() as notice:
                 return _parts(pickup.code_guessing(notice))
             case AfterSaleNotice() as notice:
@@ -110,6 +115,13 @@ class NoticeRenderer:
                 text = ordering.group_acks(_all(items, GroupAckNotice))
                 *before, last = _parts(text)
                 return [*before, Part(last.text, start_keyboard(self.bot_username, "codes"))]
+            case LeaderApplicationNotice() as notice:
+                text = community.application(notice)
+                return [Part(text, decide_application(notice.application_id))]
+            case ApplicationDecisionNotice() as notice:
+                return _parts(community.application_decision(notice, self.bot_username))
+            case WelcomeNotice():
+                return _parts(community.welcome(_all(items, WelcomeNotice)))
             case UnreachableNotice():
                 text = community.unreachable(_all(items, UnreachableNotice))
                 return [Part(text, start_keyboard(self.bot_username, "codes"))]
@@ -157,6 +169,10 @@ class NoticeRenderer:
         with self.catalogs.context(), self.catalogs.use_locale(self.locale(True, recipient)):
             text = community.broadcast_status(progress, utcnow())
             return Part(text, stop_broadcast(progress.broadcast_id), progress.status_message_id)
+
+
+def _venue(place: PlaceLine) -> Venue:
+    return Venue(place.latitude, place.longitude, place.title, place.address)
 
 
 def _late(started: datetime) -> bool:

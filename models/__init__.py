@@ -8,10 +8,12 @@ from models.enums import CodeState, DropState, GroupBuyState, OrderState, Outbox
 from models.group_buys import GroupBuy, Handover, Order, PickupCode, WrongCode
 from models.outbox import Broadcast, DeliveryEvent, InboxUpdate, OutboxMessage
 from models.people import DEFAULT_COMMISSION_RATE, Community, User
+from models.recruiting import ApplicationState, LeaderApplication, Referral
 
 __all__ = [
     "DEFAULT_COMMISSION_RATE",
     "AfterSaleRequest",
+    "ApplicationState",
     "Base",
     "Broadcast",
     "CodeState",
@@ -25,6 +27,7 @@ __all__ = [
     "GroupBuyState",
     "Handover",
     "InboxUpdate",
+    "LeaderApplication",
     "LedgerEntry",
     "LedgerKind",
     "Order",
@@ -33,6 +36,7 @@ __all__ = [
     "OutboxState",
     "PickupCode",
     "PostState",
+    "Referral",
     "RequestKind",
     "RequestState",
     "Shipment",

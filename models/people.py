@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime
@@ -33,10 +33,19 @@ class User(Base):
     referred_by: Mapped[int | None] = mapped_column(BigInteger, index=True)
     # Too many wrong pickup codes: /pickup and /undo wait until then.
     codes_paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where they last said they are (a location pin sent privately), for /near.
+    last_lat: Mapped[float | None] = mapped_column(Float)
+    last_lon: Mapped[float | None] = mapped_column(Float)
+    located_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Community(Base):
     __tablename__ = "communities"
+    # /near looks for points in a box of latitude and longitude first (then measures exactly);
+    # with `active` and `id` in it too, the box is read from the index alone.
+    __table_args__ = (
+        Index("ix_communities_point_location", "point_lat", "point_lon", "active", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     chat_id: Mapped[int] = mapped_column(BigInteger, unique=True)
@@ -65,6 +74,12 @@ class Community(Base):
     commission_rate: Mapped[int] = mapped_column(
         Integer, default=DEFAULT_COMMISSION_RATE, server_default=str(DEFAULT_COMMISSION_RATE)
     )
+    # Where the pickup point is (a pin), and how a neighbour joins the group: an invite link the
+    # bot made (it may approve join requests) or one the leader gave (/setpoint link=).
+    point_lat: Mapped[float | None] = mapped_column(Float)
+    point_lon: Mapped[float | None] = mapped_column(Float)
+    invite_link: Mapped[str | None] = mapped_column(String(256))
+    invite_link_by_bot: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     # Whether the bot may delete members' messages there (a group admin with that right), as
     # Telegram last said; None: not known yet (it tries, and learns from the answer).
     bot_can_delete: Mapped[bool | None] = mapped_column(Boolean)

@@ -23,6 +23,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.services.community import nearby
 from bot.services.kernel import inbox, outbox
 from bot.services.kernel.clock import utcnow
 from bot.services.ordering import closing, drops, nudges
@@ -93,13 +94,15 @@ class Timekeeper:
 
     async def maintain(self) -> None:
         """Forget what is no longer needed: handled updates after two days (Telegram never
-        resends one that old), delivery events after a week."""
+        resends one that old), delivery events after a week, /near's offers once they no longer
+        let anyone in."""
         try:
             now = utcnow()
             async with self.session_factory() as session:
                 await inbox.prune(session, now - timedelta(days=2))
                 await outbox.prune_events(session, now - timedelta(days=7))
                 await guessing.forget(session, now - timedelta(days=1))
+                await nearby.forget_offers(session, now)
         except Exception:
             log.exception("maintenance failed")
 

@@ -126,3 +126,19 @@ async def test_close_codes_every_buyer() -> None:
     )
     assert found, lines[-1]
     assert "6 items, 18 open orders (18 coded); 40 in all" in lines
+
+
+async def test_near_finds_points_round_the_residents() -> None:
+    lines = await output_of("near.py", "--points", "3000", "--queries", "200")
+    found = re.fullmatch(
+        rf"near: 3000 points, 200 queries p50 {NUMBER} ms p99 {NUMBER} ms max {NUMBER} ms "
+        rf"\({NUMBER} found within 2.0 km on average\)",
+        lines[-1],
+    )
+    assert found, lines[-1]
+    p50, p99, most, average = (float(group) for group in found.groups())
+    assert 0 < p50 <= p99 <= most
+    assert average > 0  # residents in a city's middle do find points round them
+    assert re.fullmatch(
+        r"\d+ of 200 searches found none within 2.0 km \(then the nearest\)", lines[-2]
+    )

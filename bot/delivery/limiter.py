@@ -55,6 +55,8 @@ LIMITED_METHODS = frozenset(
         "sendDocument",
         "sendPhoto",
         "sendMediaGroup",
+        "sendVenue",
+        "sendLocation",
         "copyMessage",
         "forwardMessage",
         "editMessageText",

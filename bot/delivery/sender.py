@@ -250,7 +250,7 @@ class OutboxSender:
             await outbox.postpone(session, items, utcnow() + timedelta(seconds=wait.seconds))
             return
         try:
-            message_ids = [await self._send(first.chat_id, part) for part in parts]
+            message_ids = await self._send_parts(session, items, parts)
         except TelegramForbiddenError as error:
             self.events.note("403", first.chat_id, error.message)
             if first.user_id is not None:
@@ -288,7 +288,28 @@ class OutboxSender:
             return
         await self._marks.add(items, message_ids, digest(parts))
 
+    async def _send_parts(
+        self, session: AsyncSession, items: list[OutboxItem], parts: list[Part]
+    ) -> list[int]:
+        """Send the parts an earlier attempt did not; on a failure, remember those sent."""
+        first = items[0]
+        sent = list(first.sent_parts)
+        try:
+            for part in parts[len(sent) :]:
+                sent.append(await self._send(first.chat_id, part))
+        except Exception:
+            if len(sent) > len(first.sent_parts):
+                await outbox.parts_sent(session, items, sent)
+            raise
+        return sent
+
     async def _send(self, chat_id: int, part: Part) -> int:
+        if part.venue is not None:
+            place = part.venue
+            sent = await self.bot.send_venue(
+                chat_id, place.latitude, place.longitude, place.title, place.address
+            )
+            return sent.message_id
         if part.photos:
             album = await self.bot.send_media_group(
                 chat_id, [InputMediaPhoto(media=photo) for photo in part.photos]

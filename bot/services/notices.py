@@ -37,6 +37,9 @@ class Kind(StrEnum):
     AFTER_SALE = "after_sale"  # private, to each admin: a cancellation or return to decide
     CODE_GUESSING = "code_guessing"  # private, to each admin: someone typed many wrong codes
     GROUP_ACK = "group_ack"  # group: typed joins of members the bot cannot write to, together
+    LEADER_APPLICATION = "leader_application"  # private, to each admin: someone applies to lead
+    APPLICATION_DECISION = "application_decision"  # private, to the applicant
+    WELCOME = "welcome"  # group: neighbours who found it nearby and were let in
 
 
 # Lower goes first. Codes and arrival news before posts; broadcasts last.
@@ -55,12 +58,17 @@ PRIORITY: dict[Kind, int] = {
     Kind.AFTER_SALE: 30,
     Kind.ADMIN_ALERT: 30,
     Kind.CODE_GUESSING: 30,
+    Kind.LEADER_APPLICATION: 30,
+    Kind.APPLICATION_DECISION: 30,
+    Kind.WELCOME: 26,
     Kind.REMINDER: 40,
     Kind.BROADCAST: 60,
 }
 
 # Rows of these kinds waiting for the same chat go out as one message.
-COALESCED: frozenset[Kind] = frozenset({Kind.UNREACHABLE, Kind.ADMIN_ALERT, Kind.GROUP_ACK})
+COALESCED: frozenset[Kind] = frozenset(
+    {Kind.UNREACHABLE, Kind.ADMIN_ALERT, Kind.GROUP_ACK, Kind.WELCOME}
+)
 
 
 class _Frozen(BaseModel):
@@ -184,11 +192,21 @@ class ReadyLine(_Frozen):
     quantity: int
 
 
+class PlaceLine(_Frozen):
+    """The pickup point on the map."""
+
+    latitude: float
+    longitude: float
+    title: str
+    address: str
+
+
 class ReadyNotice(_AtThePoint):
     KIND = Kind.READY
     code: str
     pickup_date: date
     items: list[ReadyLine]
+    place: PlaceLine | None = None  # sent as a venue after the message, when the point has a pin
 
 
 class ReminderNotice(ReadyNotice):
@@ -251,6 +269,38 @@ class PayoutNotice(Payload):
     unsettled: int
 
 
+# -- Finding a community, recruiting leaders ---------------------------------------------------
+
+
+class LeaderApplicationNotice(Payload):
+    """To each admin: an application to lead a new pickup point, to decide."""
+
+    KIND = Kind.LEADER_APPLICATION
+    application_id: int
+    user_id: int
+    applicant: str
+    place: str
+    address: str
+    phone: str
+    about: str
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+class ApplicationDecisionNotice(Payload):
+    KIND = Kind.APPLICATION_DECISION
+    place: str
+    approved: bool
+
+
+class WelcomeNotice(Payload):
+    """To a group: a neighbour who found it through the bot was let in."""
+
+    KIND = Kind.WELCOME
+    user_id: int
+    name: str
+
+
 # -- Community and delivery -----------------------------------------------------------------
 
 
@@ -300,6 +350,9 @@ TYPES: dict[Kind, type[Payload]] = {
         BroadcastReportNotice,
         UnreachableNotice,
         AdminAlertNotice,
+        LeaderApplicationNotice,
+        ApplicationDecisionNotice,
+        WelcomeNotice,
     )
 }
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.formatting import esc, mention
 from bot.middlewares.context import profile_of
-from bot.services.community import communities
+from bot.services.community import communities, recruiting
 from bot.services.community.communities import CommunityRef, require_community
 from bot.services.community.people import Actor, Profile
 from bot.services.kernel.errors import UserUnknown
@@ -36,16 +36,27 @@ async def register(
 ) -> None:
     need_group(message, "register")
     name = (command.args or "").strip() or message.chat.title or str(message.chat.id)
-    done = await communities.register(
-        session,
-        actor,
-        message.chat.id,
-        name,
-        settings.default_language,
-        settings.timezone,
-        now,
-        settings.commission_basis_points,
-    )
+    if actor.is_admin:
+        done = await communities.register(
+            session,
+            actor,
+            message.chat.id,
+            name,
+            settings.default_language,
+            settings.timezone,
+            now,
+            settings.commission_basis_points,
+        )
+    else:  # an approved applicant registers their own group, no admin needed
+        done = await recruiting.register_as_applicant(
+            session,
+            actor,
+            message.chat.id,
+            settings.default_language,
+            settings.timezone,
+            now,
+            settings.commission_basis_points,
+        )
     if done.created:
         text = _(
             "✅ <b>{name}</b> is now a community.\n"

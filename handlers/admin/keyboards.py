@@ -31,18 +31,32 @@ class Decide(CallbackData, prefix="as"):
     approve: bool
 
 
+class DecideApplication(CallbackData, prefix="ap"):
+    """Approve or reject an application to lead a point: "ap:<application_id>:<1|0>"."""
+
+    application_id: int
+    approve: bool
+
+
 def decide_buttons(request_id: int) -> InlineKeyboardMarkup:
+    return _approve_or_reject(
+        Decide(request_id=request_id, approve=True), Decide(request_id=request_id, approve=False)
+    )
+
+
+def decide_application(application_id: int) -> InlineKeyboardMarkup:
+    return _approve_or_reject(
+        DecideApplication(application_id=application_id, approve=True),
+        DecideApplication(application_id=application_id, approve=False),
+    )
+
+
+def _approve_or_reject(approve: CallbackData, reject: CallbackData) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
-                InlineKeyboardButton(
-                    text=_("✅ Approve"),
-                    callback_data=Decide(request_id=request_id, approve=True).pack(),
-                ),
-                InlineKeyboardButton(
-                    text=_("❌ Reject"),
-                    callback_data=Decide(request_id=request_id, approve=False).pack(),
-                ),
+                InlineKeyboardButton(text=_("✅ Approve"), callback_data=approve.pack()),
+                InlineKeyboardButton(text=_("❌ Reject"), callback_data=reject.pack()),
             ]
         ]
     )

@@ -19,7 +19,7 @@ from bot.services.community import communities
 from bot.services.community.communities import CommunityRef
 from bot.services.community.people import Actor
 from bot.services.kernel.errors import NotAllowed
-from bot.services.pickup.point import LIMITS, PickupPoint, parse_fields
+from bot.services.pickup.point import checked_value, parse_fields
 from handlers.keyboards import start_keyboard
 from handlers.leader.scope import led_community
 from handlers.texts.pickup import point
@@ -29,12 +29,14 @@ ORDER = [
     "city",
     "district",
     "address",
+    "location",
     "hours",
     "contact",
     "phone",
     "route",
     "region",
     "notes",
+    "link",
 ]
 
 
@@ -54,15 +56,23 @@ def _question(key: str) -> str:
         "route": _("Delivery route (the platform's, e.g. North-2)?"),
         "region": _("Region?"),
         "notes": _("Anything else residents should know (e.g. the locker code)?"),
+        "location": _(
+            "Where exactly is it? Send its location pin (📎 → Location), or latitude,longitude."
+        ),
+        "link": _("The group's invite link, for neighbours who find the point nearby?"),
     }[key]
 
 
-def _current(place: PickupPoint, key: str) -> str | None:
-    value: str | None = getattr(place, key)
+def _current(where: CommunityRef, key: str) -> str | None:
+    if key == "location":
+        return "{:.6f},{:.6f}".format(*where.location) if where.location else None
+    if key == "link":
+        return where.invite_link
+    value: str | None = getattr(where.point, key)
     return value
 
 
-def record(name: str, place: PickupPoint) -> str:
+def record(where: CommunityRef) -> str:
     """The whole record, a line a field."""
     labels = {
         "province": _("province"),
@@ -75,10 +85,12 @@ def record(name: str, place: PickupPoint) -> str:
         "route": _("route"),
         "region": _("region"),
         "notes": _("notes"),
+        "location": _("location"),
+        "link": _("invite link"),
     }
-    lines = [_("📍 Pickup point of <b>{community}</b>:").format(community=esc(name))]
-    lines += [f"{labels[key]}: {esc(_current(place, key) or '—')}" for key in ORDER]
-    lines.append(_("Residents see: {point}").format(point=point(place)))
+    lines = [_("📍 Pickup point of <b>{community}</b>:").format(community=esc(where.name))]
+    lines += [f"{labels[key]}: {esc(_current(where, key) or '—')}" for key in ORDER]
+    lines.append(_("Residents see: {point}").format(point=point(where.point)))
     return "\n".join(lines)
 
 
@@ -95,8 +107,9 @@ async def set_point(
     where = led_community(message, actor, community, leads)
     text = (command.args or "").strip()
     if text:
-        place = await communities.update_point(session, actor, where, parse_fields(text))
-        await message.reply(record(where.name, place))
+        await message.reply(
+            record(await communities.update_point(session, actor, where, parse_fields(text)))
+        )
         return
     if message.chat.type != "private":
         me = await bot.me()
@@ -118,11 +131,11 @@ async def _begin(message: Message, where: CommunityRef, state: FSMContext) -> No
             "/done to save now, /cancel to stop without saving."
         ).format(community=esc(where.name))
     )
-    await _ask(message, where.point, ORDER[0])
+    await _ask(message, where, ORDER[0])
 
 
-async def _ask(message: Message, place: PickupPoint, key: str) -> None:
-    now = _current(place, key)
+async def _ask(message: Message, where: CommunityRef | None, key: str) -> None:
+    now = _current(where, key) if where else None
     suffix = _(" (now: {value})").format(value=esc(now)) if now else ""
     await message.answer(_question(key) + suffix)
 
@@ -153,19 +166,19 @@ async def answer(
     step: int = data["step"]
     key = ORDER[step]
     value = (message.text or "").strip()
-    if value != ".":
-        if len(value) > LIMITS[key]:
-            await message.answer(
-                _("That is too long: {limit} characters at most. Try again.").format(
-                    limit=LIMITS[key]
-                )
-            )
+    if message.location is not None:
+        if key != "location" or message.location.live_period:
+            await message.answer(_("Not now: send a one-off location pin at the location step."))
             return
+        value = f"{message.location.latitude},{message.location.longitude}"
+    if value != ".":
+        # Checked now, so a wrong answer is asked again rather than spoiling the others at /done.
+        checked_value(key, value)
         data["changes"][key] = value
     if step + 1 < len(ORDER):
         await state.update_data(step=step + 1, changes=data["changes"])
         where = next((c for c in leads if c.id == data["community_id"]), None)
-        await _ask(message, where.point if where else PickupPoint(), ORDER[step + 1])
+        await _ask(message, where, ORDER[step + 1])
         return
     await _save(message, session, actor, leads, state, data)
 
@@ -199,8 +212,8 @@ async def _save(
         raise NotAllowed("leader")
     changes = data["changes"]
     assert isinstance(changes, dict)
-    place = await communities.update_point(session, actor, where, changes)
-    await message.answer(_("✅ Saved.") + "\n" + record(where.name, place))
+    saved = await communities.update_point(session, actor, where, changes)
+    await message.answer(_("✅ Saved.") + "\n" + record(saved))
 
 
 def router() -> Router:
@@ -212,6 +225,7 @@ def router() -> Router:
     router.message.register(
         answer, StateFilter(PointDialog.asking), F.text, ~F.text.startswith("/")
     )
+    router.message.register(answer, StateFilter(PointDialog.asking), F.location)
     router.message.register(
         begin_from_link, CommandStart(deep_link=True, magic=F.args.regexp(r"^point-\d+$"))
     )

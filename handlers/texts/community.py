@@ -8,10 +8,17 @@ from datetime import datetime
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from bot.formatting import esc, mention
+from bot.formatting import esc, mention, quote
 from bot.services.community.broadcasts import Progress
+from bot.services.community.nearby import Nearby, Search
 from bot.services.kernel import errors
-from bot.services.notices import AdminAlertNotice, UnreachableNotice
+from bot.services.notices import (
+    AdminAlertNotice,
+    ApplicationDecisionNotice,
+    LeaderApplicationNotice,
+    UnreachableNotice,
+    WelcomeNotice,
+)
 
 
 def broadcast_status(progress: Progress, now: datetime) -> str:
@@ -102,6 +109,111 @@ def refusal(error: Exception) -> str | None:
             ).format(names=esc(", ".join(names)))
         case errors.TextTooLong(limit=limit):
             return _("That is too long: {limit} characters at most.").format(limit=limit)
+        case errors.AlreadyLeader():
+            return _("You lead a pickup point already: one is plenty.")
+        case errors.AlreadyApplied(application_id=number):
+            return _("Your application {id} is still open: the platform answers it first.").format(
+                id=number
+            )
+        case errors.ApplicationUnknown(application_id=number):
+            return _("There is no application {id}.").format(id=number)
+        case errors.ApplicationDecided(state=state):
+            return _("That application was already decided ({state}).").format(state=state)
+        case errors.NoLocation():
+            return ask_location()
+        case errors.BadLocation(given=given):
+            return _(
+                "“{given}” is not a place: give latitude,longitude, e.g. 31.2304,121.4737."
+            ).format(given=quote(given))
+        case errors.BadInviteLink(given=given):
+            return _("“{given}” is not a group invite link: it starts with https://t.me/.").format(
+                given=quote(given)
+            )
         case errors.BroadcastNotFound(broadcast_id=broadcast_id):
             return _("There is no broadcast {broadcast_id}.").format(broadcast_id=broadcast_id)
     return None
+
+
+# -- Finding a community nearby -------------------------------------------------------------
+
+
+def distance(km: float) -> str:
+    return (
+        _("{metres} m").format(metres=int(round(km * 1000, -1)))
+        if km < 1
+        else _("{km} km").format(km=f"{km:.1f}")
+    )
+
+
+def ask_location() -> str:
+    return _("Share your location first (the button below, or 📎 → Location): I search from it.")
+
+
+def nearby_line(found: Nearby) -> str:
+    place = found.community
+    parts = [f"🏘 <b>{esc(place.name)}</b> · {distance(found.distance_km)}"]
+    address = place.point.full_address()
+    if address:
+        parts.append("📍 " + esc(address))
+    if place.point.hours:
+        parts.append("🕘 " + esc(place.point.hours))
+    if found.leader:
+        parts.append(_("leader {name}").format(name=esc(found.leader)))
+    return "\n    ".join(parts)
+
+
+def nearby(result: Search, radius_km: float) -> str:
+    """/near: the points within the radius, or, when none is, the nearest."""
+    if result.within:
+        head = ngettext(
+            "📍 {count} pickup point within {radius} of you:",
+            "📍 {count} pickup points within {radius} of you:",
+            len(result.within),
+        ).format(count=len(result.within), radius=distance(radius_km))
+        lines = [nearby_line(found) for found in result.within]
+    elif result.nearest:
+        head = _("No pickup point is within {radius} of you yet. The nearest:").format(
+            radius=distance(radius_km)
+        )
+        lines = [nearby_line(found) for found in result.nearest]
+    else:
+        return _("There are no pickup points on the map yet.")
+    tail = _("Tap a button to join a group; no link yet means: ask its leader to add you.")
+    return "\n".join([head, *lines, tail])
+
+
+def application(notice: LeaderApplicationNotice) -> str:
+    """To an admin: an application to lead a new pickup point."""
+    out = [
+        _("🙋 <b>Application {id}</b>: {name} wants to lead a pickup point").format(
+            id=notice.application_id, name=mention(notice.user_id, notice.applicant)
+        ),
+        _("🏘 {place}").format(place=esc(notice.place)),
+        _("📍 {address}").format(address=esc(notice.address)),
+        _("☎ {phone}").format(phone=esc(notice.phone)),
+        _("💬 {about}").format(about=esc(notice.about)),
+    ]
+    if notice.latitude is not None and notice.longitude is not None:
+        out.append(f"🗺 {notice.latitude:.5f},{notice.longitude:.5f}")
+    return "\n".join(out)
+
+
+def application_decision(notice: ApplicationDecisionNotice, bot_username: str) -> str:
+    """To the applicant."""
+    if notice.approved:
+        return _(
+            "🎉 Your application to lead <b>{place}</b> was approved!\n"
+            "1. Create a Telegram group for your neighbours.\n"
+            "2. Add me to it: @{bot} (make me an admin so I can let neighbours in).\n"
+            "3. Send /register in the group: it becomes your community, with the pickup point "
+            "you described."
+        ).format(place=esc(notice.place), bot=bot_username)
+    return _(
+        "Your application to lead <b>{place}</b> was not approved this time. Thank you!"
+    ).format(place=esc(notice.place))
+
+
+def welcome(notices: Sequence[WelcomeNotice]) -> str:
+    """To a group: neighbours who found it nearby were let in."""
+    names = ", ".join(mention(notice.user_id, notice.name) for notice in notices)
+    return _("👋 Welcome {names}: found this pickup point nearby through me.").format(names=names)

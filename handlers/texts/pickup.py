@@ -224,8 +224,8 @@ def refusal(error: Exception) -> str | None:
             ).format(time=local_time(used_at, ZoneInfo(timezone)))
         case BadPointField(key=key, limit=None):
             return _(
-                "Unknown field “{key}”. Fields: province, city, district, address, hours, "
-                "contact, phone, route, region, notes."
+                "Unknown field “{key}”. Fields: province, city, district, address, location, "
+                "hours, contact, phone, route, region, notes, link."
             ).format(key=quote(key))
         case BadPointField(key=key, limit=limit):
             return _("The {key} is too long: {limit} characters at most.").format(

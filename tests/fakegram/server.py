@@ -46,6 +46,8 @@ SENDING = {
     "editMessageText",
     "editMessageReplyMarkup",
     "editMessageCaption",
+    "sendVenue",
+    "sendLocation",
 }
 
 
@@ -204,6 +206,8 @@ class Message:
     caption: str | None = None
     photo: str | None = None  # the file id of a photo message
     media_group_id: str | None = None
+    location: dict[str, Any] | None = None  # {"latitude", "longitude"[, "live_period"]}
+    venue: dict[str, Any] | None = None  # {"location", "title", "address"}
     serial: int = field(default_factory=lambda: next(_SERIALS))  # order across every chat
 
     @property
@@ -238,6 +242,11 @@ class Message:
             }
             if self.caption:
                 data["caption"] = self.caption
+        elif self.venue is not None:
+            data["venue"] = self.venue
+            data["location"] = self.venue["location"]
+        elif self.location is not None:
+            data["location"] = self.location
         elif self.photo is not None:
             data["photo"] = [  # sizes, smallest first, as Telegram sends them
                 {
@@ -310,6 +319,9 @@ class FakeTelegram:
         self.requests: list[Request] = []
         self.faults: list[Fault] = []
         self.commands: dict[str, list[dict[str, str]]] = {}
+        self.invite_links: dict[str, dict[str, Any]] = {}  # link -> chat_id, name, flags
+        self.join_requests: dict[tuple[int, int], str] = {}  # (chat, user) -> pending|approved
+        self.pinned: dict[int, int] = {}  # chat -> pinned message id
         self._ids = itertools.count(10_001)
         self._group_ids = itertools.count(1)
         self._update_ids = itertools.count(1)
@@ -466,6 +478,58 @@ class FakeTelegram:
         self.history.setdefault(target.id, []).append(message)
         await self._push({"message": message.as_dict()})
         return message
+
+    async def send_location(
+        self,
+        user: FakeUser,
+        chat: FakeChat | FakeUser,
+        latitude: float,
+        longitude: float,
+        *,
+        live_period: int | None = None,
+        venue: tuple[str, str] | None = None,
+    ) -> Message:
+        """`user` shares a location pin (or a live location, or a venue: title and address)."""
+        target = self.chats[chat.id]
+        if target.type == "private":
+            user.started = True
+        location: dict[str, Any] = {"latitude": latitude, "longitude": longitude}
+        if live_period:
+            location["live_period"] = live_period
+        message = Message(
+            chat=target,
+            message_id=self._next_message_id(target.id),
+            sender=user,
+            text="",
+            html=None,
+            entities=[],
+            reply_markup=None,
+            date=int(time.time()),
+            location=None if venue else location,
+            venue={"location": location, "title": venue[0], "address": venue[1]} if venue else None,
+        )
+        self.history.setdefault(target.id, []).append(message)
+        await self._push({"message": message.as_dict()})
+        return message
+
+    async def request_join(self, user: FakeUser, invite_link: str) -> None:
+        """`user` opens an invite link that asks to join: the bot gets a chat_join_request."""
+        link = self.invite_links.get(invite_link)
+        if link is None or not link.get("creates_join_request"):
+            raise LookupError(f"no join-request link {invite_link!r}")
+        chat = self.chats[link["chat_id"]]
+        self.join_requests[(chat.id, user.id)] = "pending"
+        await self._push(
+            {
+                "chat_join_request": {
+                    "chat": chat.as_dict(),
+                    "from": user.as_dict(),
+                    "user_chat_id": user.id,
+                    "date": int(time.time()),
+                    "invite_link": self._invite_dict(invite_link),
+                }
+            }
+        )
 
     async def start_bot(self, user: FakeUser, payload: str | None = None) -> Message:
         """The user opens the private chat and presses Start (optionally from a deep link)."""
@@ -860,6 +924,88 @@ class FakeTelegram:
             sent.append(message.as_dict())
         return sent
 
+    async def _m_sendVenue(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._writable_chat(params)
+        latitude, longitude = (
+            _coordinate(params, "latitude", 90),
+            _coordinate(params, "longitude", 180),
+        )
+        title, address = str(params.get("title") or ""), str(params.get("address") or "")
+        if not title or not address:
+            raise TelegramError(400, "Bad Request: venue title and address must be non-empty")
+        if len(title) > 256 or len(address) > 256:
+            raise TelegramError(400, "Bad Request: venue title or address is too long")
+        message = Message(
+            chat=chat,
+            message_id=self._next_message_id(chat.id),
+            sender=self.bot,
+            text="",
+            html=None,
+            entities=[],
+            reply_markup=self._markup(params),
+            date=int(time.time()),
+            venue={
+                "location": {"latitude": latitude, "longitude": longitude},
+                "title": title,
+                "address": address,
+            },
+        )
+        self.history.setdefault(chat.id, []).append(message)
+        return message.as_dict()
+
+    async def _m_createChatInviteLink(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._chat(params)
+        if chat.type == "private":
+            raise TelegramError(400, "Bad Request: chat not found")
+        if chat.bot_status != "administrator":
+            raise TelegramError(400, "Bad Request: not enough rights to manage chat invite link")
+        name = params.get("name")
+        if name is not None and len(str(name)) > 32:
+            raise TelegramError(400, "Bad Request: invite link name is too long")
+        joins = params.get("creates_join_request", False)
+        if joins is True and params.get("member_limit"):
+            raise TelegramError(
+                400, "Bad Request: member limit can't be specified with join requests"
+            )
+        link = f"https://t.me/+fake{len(self.invite_links) + 1:04d}{abs(chat.id) % 10_000:04d}"
+        self.invite_links[link] = {
+            "chat_id": chat.id,
+            "name": name,
+            "creates_join_request": joins is True,
+        }
+        return self._invite_dict(link)
+
+    def _invite_dict(self, link: str) -> dict[str, Any]:
+        info = self.invite_links[link]
+        data: dict[str, Any] = {
+            "invite_link": link,
+            "creator": self.bot.as_dict(),
+            "creates_join_request": info["creates_join_request"],
+            "is_primary": False,
+            "is_revoked": False,
+        }
+        if info["name"]:
+            data["name"] = info["name"]
+        return data
+
+    async def _m_approveChatJoinRequest(self, params: dict[str, Any]) -> bool:
+        chat = self._chat(params)
+        user_id = _int_or_none(params.get("user_id")) or 0
+        if chat.bot_status != "administrator":
+            raise TelegramError(400, "Bad Request: not enough rights")
+        if self.join_requests.get((chat.id, user_id)) != "pending":
+            raise TelegramError(400, "Bad Request: HIDE_REQUESTER_MISSING")
+        self.join_requests[(chat.id, user_id)] = "approved"
+        chat.members.add(user_id)
+        return True
+
+    async def _m_pinChatMessage(self, params: dict[str, Any]) -> bool:
+        chat = self._chat(params)
+        if chat.type != "private" and chat.bot_status != "administrator":
+            raise TelegramError(400, "Bad Request: not enough rights to pin a message")
+        self.pinned[chat.id] = _int_or_none(params.get("message_id")) or 0
+        return True
+
     async def _m_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
         message = self._own_message(params)
         text, entities = self._text(params, "text", 4096)
@@ -973,6 +1119,11 @@ class FakeTelegram:
             return None
         if not isinstance(markup, dict):
             raise TelegramError(400, "Bad Request: can't parse reply keyboard markup JSON object")
+        for row in markup.get("keyboard", []):  # a reply keyboard: text, optionally a request
+            for key in row:
+                asks = [k for k in ("request_location", "request_contact") if key.get(k)]
+                if not key.get("text") or len(asks) > 1:
+                    raise TelegramError(400, "Bad Request: keyboard button is invalid")
         buttons = [b for row in markup.get("inline_keyboard", []) for b in row]
         if len(buttons) > 100:
             raise TelegramError(400, "Bad Request: reply markup is too long")
@@ -1034,6 +1185,16 @@ def form_value(text: str) -> Any:
         with contextlib.suppress(ValueError):
             return json.loads(text)
     return text
+
+
+def _coordinate(params: dict[str, Any], key: str, limit: float) -> float:
+    try:
+        value = float(params.get(key))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise TelegramError(400, f"Bad Request: wrong {key} specified") from None
+    if not -limit <= value <= limit:
+        raise TelegramError(400, f"Bad Request: wrong {key} specified")
+    return value
 
 
 def _int_or_none(value: Any) -> int | None:

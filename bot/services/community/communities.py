@@ -21,9 +21,13 @@ from bot.services.community.people import (
     save_profile_now,
 )
 from bot.services.kernel.clock import local_date
-from bot.services.kernel.errors import AmbiguousCommunity, NotACommunity, NotAllowed
+from bot.services.kernel.errors import (
+    AmbiguousCommunity,
+    NotACommunity,
+    NotAllowed,
+)
 from bot.services.kernel.uow import housekeeping, read_only, unit_of_work
-from bot.services.pickup.point import LIMITS, BadPointField, PickupPoint
+from bot.services.pickup.point import Location, PickupPoint, checked_value
 from models import (
     DEFAULT_COMMISSION_RATE,
     Community,
@@ -54,6 +58,9 @@ class CommunityRef:
     reminder_time: str = "19:00"  # local time of the daily pickup reminder; "": off
     commission_rate: int = DEFAULT_COMMISSION_RATE  # the leader's commission, basis points
     can_delete: bool | None = None  # may the bot delete members' messages there (None: unknown)
+    location: tuple[float, float] | None = None  # the pickup point's pin: (latitude, longitude)
+    invite_link: str | None = None  # how a neighbour joins the group
+    invite_link_by_bot: bool = False  # made by the bot: it approves who comes by it
 
     @property
     def tz(self) -> ZoneInfo:
@@ -82,6 +89,11 @@ class CommunityRef:
             reminder_time=row.reminder_time,
             commission_rate=row.commission_rate,
             can_delete=row.bot_can_delete,
+            location=(row.point_lat, row.point_lon)
+            if row.point_lat is not None and row.point_lon is not None
+            else None,
+            invite_link=row.invite_link,
+            invite_link_by_bot=bool(row.invite_link_by_bot),
         )
 
 
@@ -260,25 +272,27 @@ _POINT_COLUMNS = {
 @unit_of_work
 async def update_point(
     session: AsyncSession, actor: Actor, community: CommunityRef, changes: dict[str, str]
-) -> PickupPoint:
+) -> CommunityRef:
     """Set fields of the pickup point; an empty value or "-" clears one. Every field's length
     limit holds here, whichever way the value came (key=value, free text, the dialog)."""
     community.require_leader(actor)
+    values: dict[str, object] = {}
     for key, given in changes.items():
-        if key not in LIMITS:
-            raise BadPointField(key, None)
-        if len(given.strip()) > LIMITS[key]:
-            raise BadPointField(key, LIMITS[key])
-    values = {
-        _POINT_COLUMNS[key]: (None if value.strip() in {"", "-"} else value.strip())
-        for key, value in changes.items()
-    }
+        value = checked_value(key, given)
+        if key == "location":
+            where = value if isinstance(value, Location) else None
+            values["point_lat"] = where.lat if where else None
+            values["point_lon"] = where.lon if where else None
+        elif key == "link":
+            values["invite_link"], values["invite_link_by_bot"] = value, False
+        else:
+            values[_POINT_COLUMNS[key]] = value
     row = await session.get(Community, community.id, with_for_update=True)
     assert row is not None
-    for column, value in values.items():
-        setattr(row, column, value)
+    for column, new in values.items():
+        setattr(row, column, new)
     await session.flush()
-    return point_of(row)
+    return CommunityRef.of(row)
 
 
 @unit_of_work

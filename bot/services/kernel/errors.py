@@ -144,6 +144,44 @@ class CodeUsed(DomainError):
 
 
 @dataclass(eq=False)
+class AlreadyLeader(DomainError):
+    """An application to lead a point, from someone who leads one."""
+
+
+@dataclass(eq=False)
+class AlreadyApplied(DomainError):
+    application_id: int
+
+
+@dataclass(eq=False)
+class ApplicationUnknown(DomainError):
+    application_id: int
+
+
+@dataclass(eq=False)
+class ApplicationDecided(DomainError):
+    state: str  # approved | rejected | used
+
+
+@dataclass(eq=False)
+class NoLocation(DomainError):
+    """/near before the resident ever shared where they are."""
+
+
+@dataclass(eq=False)
+class BadLocation(DomainError):
+    """Not a place on Earth: `location=` that does not read as latitude,longitude in range, or a
+    pin out of range."""
+
+    given: str
+
+
+@dataclass(eq=False)
+class BadInviteLink(DomainError):
+    given: str
+
+
+@dataclass(eq=False)
 class CodesPaused(DomainError):
     """Too many wrong codes in a minute: /pickup and /undo wait this many more minutes."""
 

@@ -87,6 +87,9 @@ class OutboxItem:
     payload: Payload
     attempts: int
     recipient: Recipient = NOBODY  # as claimed: who reads it, in which language, reachable?
+    # Parts of it Telegram already took on an earlier attempt that failed at a later part: a
+    # retry sends only the rest, so nobody gets the first part twice.
+    sent_parts: tuple[int, ...] = ()
 
 
 async def enqueue(session: AsyncSession, notices: Iterable[Notice], now: datetime) -> int:
@@ -203,6 +206,7 @@ async def _claim(
             payload=payload,
             attempts=row.attempts,
             recipient=_recipient_of(users.get(row.user_id or 0), places.get(row.community_id or 0)),
+            sent_parts=tuple(row.message_ids or ()),
         )
         for row, payload in rows
     ]
@@ -369,6 +373,19 @@ async def retry_later(
         .execution_options(synchronize_session=False)
     )
     return True
+
+
+@housekeeping
+async def parts_sent(
+    session: AsyncSession, items: Sequence[OutboxItem], message_ids: list[int]
+) -> None:
+    """Telegram took the first parts of a message, then refused one: remember those it took."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_([item.id for item in items]))
+        .values(message_ids=message_ids)
+        .execution_options(synchronize_session=False)
+    )
 
 
 @housekeeping

@@ -25,7 +25,7 @@ from sqlalchemy import Table, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.community.communities import point_of
+from bot.services.community.communities import CommunityRef, point_of
 from bot.services.kernel import effects
 from bot.services.kernel.errors import (
     BadQuantity,
@@ -564,6 +564,22 @@ async def open_items(session: AsyncSession, community_id: int, now: datetime) ->
 
 
 _CURRENT = (OrderState.JOINED, OrderState.CONFIRMED, OrderState.READY)
+
+
+@read_only
+async def my_communities(session: AsyncSession, user_id: int) -> list[CommunityRef]:
+    """The communities of the resident's current orders, most recently joined first."""
+    rows = (
+        await session.execute(
+            select(Community, func.max(Order.joined_at))
+            .join(GroupBuy, GroupBuy.community_id == Community.id)
+            .join(Order, Order.group_buy_id == GroupBuy.id)
+            .where(Order.user_id == user_id, Order.state.in_(_CURRENT))
+            .group_by(Community.id)
+            .order_by(func.max(Order.joined_at).desc())
+        )
+    ).all()
+    return [CommunityRef.of(community) for community, _ in rows]
 
 
 @read_only

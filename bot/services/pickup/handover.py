@@ -32,7 +32,7 @@ from bot.services.kernel.errors import (
 )
 from bot.services.kernel.uow import read_only, unit_of_work
 from bot.services.kernel.views import group_buys_with_items, orders_with_items
-from bot.services.notices import ReadyLine, ReadyNotice, ReminderNotice
+from bot.services.notices import PlaceLine, ReadyLine, ReadyNotice, ReminderNotice
 from bot.services.pickup import guessing
 from bot.services.pickup.codes import as_code
 from bot.services.pickup.point import PickupPoint
@@ -211,6 +211,19 @@ async def _ready_lines(
     return by_code
 
 
+def place_of(community: CommunityRef) -> PlaceLine | None:
+    """The community's pickup point as a place on the map, if it has a pin."""
+    if community.location is None:
+        return None
+    latitude, longitude = community.location
+    return PlaceLine(
+        latitude=latitude,
+        longitude=longitude,
+        title=community.name[:256],
+        address=(community.point.full_address() or community.name)[:256],
+    )
+
+
 async def ready_notices(
     session: AsyncSession,
     community: CommunityRef,
@@ -231,6 +244,7 @@ async def ready_notices(
         payload = kind(
             community=community.name,
             point=community.point.as_payload(),
+            place=place_of(community),
             code=code.code,
             pickup_date=code.pickup_date,
             items=[
