@@ -163,6 +163,8 @@ async def test_bad_places_and_applications_are_refused_and_change_nothing(
     await story.privately(story.leader, "/apply", "lead a pickup point already")
     record = await story.privately(story.leader, "/setpoint phone=1", "31.230400,121.473700")
     assert "www.example.com" not in record.text
+    said = [m.text for chat in (resident, story.leader) for m in tg.sent(chat)]
+    assert not [s for s in said if "went wrong" in s]
 
 
 async def test_the_leader_pins_the_point_in_the_dialog(story: Story) -> None:

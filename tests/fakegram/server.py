@@ -266,7 +266,9 @@ class Message:
         if self.entities:
             plain = self.document is None and self.photo is None
             data["entities" if plain else "caption_entities"] = self.entities
-        if self.reply_markup:
+        if self.reply_markup and "inline_keyboard" in self.reply_markup:
+            # Telegram returns only an inline keyboard with a message; a reply keyboard
+            # belongs to the chat's input field, not to the message.
             data["reply_markup"] = self.reply_markup
         if self.edits:
             data["edit_date"] = self.date + self.edits
