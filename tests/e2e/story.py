@@ -101,7 +101,7 @@ class Story:
         assert match, preview.text
         return int(match.group(1))
 
-    async def post(self, text: str, chat: FakeChat | None = None) -> Message:
+    async def post(self, text: str, chat: FakeChat | None = None, timeout: float = 10.0) -> Message:
         """Draft and publish a drop now; return its post in the group."""
         drop_id = await self.draft(text)
         where = chat or self.group
@@ -110,7 +110,8 @@ class Story:
         return await self.tg.wait_for(  # type: ignore[no-any-return]
             lambda: next(
                 (m for m in self.tg.sent(where) if m.message_id > before and m.buttons), None
-            )
+            ),
+            timeout,
         )
 
     async def buy_and_pick_up(self, user: FakeUser, drop: str, *joins: str) -> None:

@@ -20,7 +20,9 @@ async def codes_for(story: Story, *people: object) -> None:
     await story.open_community()
     for person in people:
         await story.start(person)  # type: ignore[arg-type]
-    await story.post("/drop min=1\nEggs | 12")
+    # With the busy platform's 300 other communities the drop reaches this group after them, at
+    # Telegram's pace: 5 s at best, more on a loaded machine.
+    await story.post("/drop min=1\nEggs | 12", timeout=30)
     for n, person in enumerate(people, start=1):
         await story.typed(person, "/join 1", f"No. {n}")  # type: ignore[arg-type]
 
