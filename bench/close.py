@@ -91,19 +91,44 @@ async def add_orders(engine: AsyncEngine, per_item: int, history: int) -> int:
         # The past: closed items whose orders were picked up (a copy of the open ones, closed).
         past = max(0, history - len(rows))
         days = -(-past // max(1, len(rows)))
+        # Each past day's items hang off that day's own posts (ids shifted past today's), as
+        # they would: a post shows only its own drop's items.
+        shift = await connection.scalar(text("SELECT MAX(id) FROM drop_posts"))
+        drops_shift = await connection.scalar(text("SELECT MAX(id) FROM drops"))
         for day in range(days):
+            then = now - timedelta(days=day + 2)
+            offset = shift * (day + 1)
+            drop_offset = drops_shift * (day + 1)
+            await connection.execute(
+                text(
+                    "INSERT INTO drops (id, created_by, created_at, state, deadline_spec, "
+                    "pickup_spec, published_at, source_text) SELECT id + :offset, created_by, "
+                    ":then, state, deadline_spec, pickup_spec, :then, source_text FROM drops "
+                    "WHERE id <= :shift"
+                ),
+                {"offset": drop_offset, "then": then, "shift": drops_shift},
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO drop_posts (id, drop_id, community_id, state, post_at, "
+                    "posted_at) SELECT id + :offset, drop_id + :drop_offset, community_id, "
+                    "'posted', :then, :then FROM drop_posts WHERE id <= :shift"
+                ),
+                {"offset": offset, "drop_offset": drop_offset, "then": then, "shift": shift},
+            )
             await connection.execute(
                 text(
                     "INSERT INTO group_buys (drop_post_id, drop_item_id, community_id, number, "
                     "state, unit_price, min_members, purchase_limit, members, last_seq, "
                     "deadline, pickup_date, closed_at, arrived_at) "
-                    "SELECT drop_post_id, drop_item_id, community_id, number, 'arrived', "
-                    "unit_price, min_members, purchase_limit, :n, :n, :then, :day, :then, :then "
-                    "FROM group_buys WHERE state = 'open'"
+                    "SELECT drop_post_id + :offset, drop_item_id, community_id, number, "
+                    "'arrived', unit_price, min_members, purchase_limit, :n, :n, :then, :day, "
+                    ":then, :then FROM group_buys WHERE state = 'open'"
                 ),
                 {
+                    "offset": offset,
                     "n": per_item,
-                    "then": now - timedelta(days=day + 2),
+                    "then": then,
                     "day": (now - timedelta(days=day + 1)).date(),
                 },
             )
