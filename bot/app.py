@@ -17,7 +17,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
-from aiogram.fsm.storage.memory import DisabledEventIsolation, MemoryStorage
+from aiogram.fsm.storage.memory import DisabledEventIsolation
 from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import (
     BotCommand,
@@ -38,6 +38,7 @@ from bot.delivery.post_refresher import PostRefresher
 from bot.delivery.progress import BroadcastMonitor
 from bot.delivery.sender import OutboxSender
 from bot.delivery.shared_budget import SharedBudget
+from bot.dialog_storage import DatabaseStorage
 from bot.i18n import Catalogs
 from bot.isolation import LeasedEventIsolation
 from bot.middlewares import setup_middlewares
@@ -150,9 +151,9 @@ class TuanBot:
             self.timekeeper.arm(effects.moments)
 
     def fsm_storage(self) -> BaseStorage:
-        """Dialog state: in memory, or in Redis so every instance sees the same dialog."""
+        """Dialog state: in the database, or in Redis so every instance sees the same dialog."""
         if self.settings.redis_url is None:
-            return MemoryStorage()
+            return DatabaseStorage(self.session_factory)
         return RedisStorage.from_url(
             self.settings.redis_url, key_builder=DefaultKeyBuilder(with_bot_id=True)
         )

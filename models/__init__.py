@@ -3,6 +3,7 @@
 from models.after_sale import AfterSaleRequest, RequestKind, RequestState, Shipment
 from models.base import Base, UTCDateTime
 from models.books import LedgerEntry, LedgerKind
+from models.dialogs import Dialog
 from models.drops import Drop, DropItem, DropPost
 from models.enums import CodeState, DropState, GroupBuyState, OrderState, OutboxState, PostState
 from models.group_buys import GroupBuy, Handover, Order, PickupCode, WrongCode
@@ -19,6 +20,7 @@ __all__ = [
     "CodeState",
     "Community",
     "DeliveryEvent",
+    "Dialog",
     "Drop",
     "DropItem",
     "DropPost",

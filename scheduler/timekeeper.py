@@ -24,7 +24,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services.community import nearby
-from bot.services.kernel import inbox, outbox
+from bot.services.kernel import dialogs, inbox, outbox
 from bot.services.kernel.clock import utcnow
 from bot.services.ordering import closing, drops, nudges
 from bot.services.pickup import guessing, reminders
@@ -95,7 +95,7 @@ class Timekeeper:
     async def maintain(self) -> None:
         """Forget what is no longer needed: handled updates after two days (Telegram never
         resends one that old), delivery events after a week, /near's offers once they no longer
-        let anyone in."""
+        let anyone in, dialogs left unanswered for a week."""
         try:
             now = utcnow()
             async with self.session_factory() as session:
@@ -103,6 +103,7 @@ class Timekeeper:
                 await outbox.prune_events(session, now - timedelta(days=7))
                 await guessing.forget(session, now - timedelta(days=1))
                 await nearby.forget_offers(session, now)
+                await dialogs.forget(session, now - timedelta(days=7))
         except Exception:
             log.exception("maintenance failed")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e.conftest import RunningBot
 from tests.e2e.story import Story
 from tests.fakegram.server import Fault
 
@@ -142,6 +143,28 @@ async def test_a_new_leader_is_recruited_and_set_up_without_an_admin(story: Stor
     await story.privately(story.admin, "/drop deadline=+2h\nPlums | 20", "Draft drop")
     await story.privately(story.admin, "/publish 1", "2 communities")
     await tg.wait_for(lambda: any(m.buttons for m in tg.sent(plum)))
+
+
+async def test_an_application_half_answered_survives_a_restart(story: Story) -> None:
+    tg = story.tg
+    await story.start(story.admin)
+    wei = tg.user("Wei")
+    await story.privately(wei, "/apply", "pickup point called")
+    await story.privately(wei, "Plum Garden", "street address")
+    settings = story.runner.settings
+    await story.runner.stop()
+    runner = RunningBot(settings, tg)
+    await runner.start()
+    try:
+        await story.privately(wei, "8 Plum Rd", "location pin")  # the next step, not a new start
+        await tg.send_location(wei, wei, 31.3, 121.5)
+        await tg.wait_message(wei, "phone number")
+        await story.privately(wei, "13800000000", "about yourself")
+        filed = await story.privately(wei, "I run the corner shop", "is with the platform")
+        assert "Plum Garden" in filed.text
+        await tg.wait_message(story.admin, ("Plum Garden", "8 Plum Rd"))
+    finally:
+        await runner.stop()
 
 
 async def test_bad_places_and_applications_are_refused_and_change_nothing(
