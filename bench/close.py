@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import re
 import signal
 import sys
@@ -41,15 +40,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from bench.bot_process import bot_env, rss_mb
 from bench.scale import fresh_database
-from tests.fakegram import TOKEN, FakeTelegram, Limits
-
-
-def rss_mb(pid: int) -> float:
-    """The process's resident set size, in MB."""
-    status = Path(f"/proc/{pid}/status").read_text()
-    found = re.search(r"VmRSS:\s+(\d+) kB", status)
-    return int(found.group(1)) / 1024 if found else float("nan")
+from tests.fakegram import FakeTelegram, Limits
 
 
 async def scalar(engine: AsyncEngine, sql: str, **params: object) -> int:
@@ -172,15 +165,7 @@ async def run(
     telegram = FakeTelegram(limits=Limits())
     await telegram.start()
     admin = telegram.user("Ada")
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(ROOT),
-        "BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_URL": telegram.url,
-        "DATABASE_URL": url,
-        "ADMIN_IDS": str(admin.id),
-        "DEFAULT_LANGUAGE": "en",
-    }
+    env = bot_env(telegram.url, url, admin.id)
     chats = [telegram.group(f"Community {n}", [admin]) for n in range(groups)]
     bot = await asyncio.create_subprocess_exec(
         sys.executable,

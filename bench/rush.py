@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import re
 import signal
 import statistics
@@ -49,9 +48,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.close import rss_mb
+from bench.bot_process import bot_env, rss_mb
 from bench.scale import fresh_database
-from tests.fakegram import TOKEN, FakeTelegram, FakeUser, Limits
+from tests.fakegram import FakeTelegram, FakeUser, Limits
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -114,15 +113,7 @@ async def run(presses: int, typed: int, unstarted: int, url: str, workdir: Path)
     telegram._m_sendMessage = timed_send  # type: ignore[method-assign]
     await telegram.start()
     admin = telegram.user("Ada")
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(ROOT),
-        "BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_URL": telegram.url,
-        "DATABASE_URL": url,
-        "ADMIN_IDS": str(admin.id),
-        "DEFAULT_LANGUAGE": "en",
-    }
+    env = bot_env(telegram.url, url, admin.id)
     group = telegram.group("Sunny Garden", [admin])
     people = [telegram.user(f"R{n}") for n in range(presses + typed + 1)]
     # The last `unstarted` of those who type never opened a private chat with the bot.

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import re
 import signal
 import sys
@@ -39,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import update
 
+from bench.bot_process import bot_env
 from bot.db import create_engine, create_session_factory
 from bot.migrate import upgrade
 from bot.services.community import communities
@@ -47,7 +47,7 @@ from bot.services.kernel.sql import upsert
 from bot.services.ordering import drops, joins
 from bot.services.ordering.drop_format import parse_drop
 from models import GroupBuy, GroupBuyState, User
-from tests.fakegram import TOKEN, FakeTelegram, Limits
+from tests.fakegram import FakeTelegram, Limits
 
 ADMIN = Actor(user_id=1, is_admin=True)
 
@@ -130,18 +130,14 @@ async def run(buyers: int, groups: int, scale: float, workdir: Path) -> None:
     await telegram.start()
     people = await prepare(telegram, url, buyers, groups)
     await close_soon(url, 6)
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(ROOT),
-        "BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_URL": telegram.url,
-        "DATABASE_URL": url,
-        "ADMIN_IDS": str(ADMIN.user_id),
-        "DEFAULT_LANGUAGE": "en",
-        "SEND_RATE_GLOBAL": str(30 * scale),
-        "SEND_RATE_CHAT": str(1 * scale),
-        "SEND_RATE_GROUP": str(20 * scale),
-    }
+    env = bot_env(
+        telegram.url,
+        url,
+        ADMIN.user_id,
+        SEND_RATE_GLOBAL=str(30 * scale),
+        SEND_RATE_CHAT=str(1 * scale),
+        SEND_RATE_GROUP=str(20 * scale),
+    )
     bot = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
