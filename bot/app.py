@@ -34,6 +34,7 @@ from bot.db import create_engine, create_session_factory
 from bot.delivery.events import DeliveryLog
 from bot.delivery.fitting import FitToTelegram
 from bot.delivery.limiter import RateLimiter, Throttle
+from bot.delivery.pictures import DropPictures
 from bot.delivery.post_refresher import PostRefresher
 from bot.delivery.progress import BroadcastMonitor
 from bot.delivery.sender import OutboxSender
@@ -103,12 +104,14 @@ class TuanBot:
                 allow_sending_without_reply=True,  # a reply never fails because its message went
             ),
         )
+        self.pictures = DropPictures(self.bot, self.session_factory, settings.currency)
         self.sender = OutboxSender(
             self.bot,
             self.session_factory,
             self._render,
             self.delivery_log,
             settings.admin_ids,
+            pictures=self.pictures,
             # Polling means one instance; webhook instances share the outbox with others.
             exclusive=settings.webhook_url is None,
         )

@@ -24,12 +24,27 @@ class Venue:
 
 
 @dataclass(frozen=True)
+class Picture:
+    """A picture the bot draws (`bot/delivery/pictures.py`), sent as a photo with the part's
+    text as its caption: by `file_id` once Telegram has it, else drawn and uploaded once."""
+
+    drop_id: int
+    first_number: int  # the number on its first tile
+    file_id: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"drop:{self.drop_id}:{self.first_number}"
+
+
+@dataclass(frozen=True)
 class Part:
     text: str
     markup: InlineKeyboardMarkup | None = None
     edit_message_id: int | None = None  # edit this message instead (falls back to sending)
     photos: tuple[str, ...] = ()  # send these (Telegram file ids) as an album instead of text
     venue: Venue | None = None  # send this place instead of text
+    picture: Picture | None = None  # send this picture, the text as its caption
 
 
 def digest(parts: Sequence[Part]) -> str:
@@ -39,6 +54,8 @@ def digest(parts: Sequence[Part]) -> str:
         hashed.update(part.text.encode())
         hashed.update("".join(part.photos).encode())
         hashed.update(repr(part.venue).encode())
+        # The picture by what it shows, not by its file id (known only after the first upload).
+        hashed.update(part.picture.key.encode() if part.picture else b"-")
         hashed.update(part.markup.model_dump_json().encode() if part.markup else b"-")
     return hashed.hexdigest()[:16]
 

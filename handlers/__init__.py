@@ -15,6 +15,7 @@ from handlers.admin import (
     communities,
     drops,
     export,
+    item_photos,
     settle,
     shipping,
 )
@@ -34,11 +35,12 @@ from handlers.leader import (
     picking,
     point,
     promoters,
+    report,
     settings,
     shortage,
     statement,
 )
-from handlers.resident import apply, invite, join, nearby, orders, points, returns
+from handlers.resident import apply, details, invite, join, nearby, orders, points, returns
 
 
 def get_routers() -> list[Router]:
@@ -47,6 +49,7 @@ def get_routers() -> list[Router]:
         returns.router(),
         apply.router(),
         join.router(),
+        details.router(),
         orders.router(),
         points.router(),
         invite.router(),
@@ -55,6 +58,7 @@ def get_routers() -> list[Router]:
         picking.router(),
         shortage.router(),
         commission.router(),
+        report.router(),
         statement.router(),
         promoters.router(),
         group.router(),
@@ -65,6 +69,7 @@ def get_routers() -> list[Router]:
         membership.router(),
         communities.router(),
         drops.router(),
+        item_photos.router(),
         broadcast.router(),
         shipping.router(),
         settle.router(),

@@ -15,6 +15,19 @@ class JoinButton(CallbackData, prefix="j"):
     group_buy_id: int
 
 
+class DetailsButton(CallbackData, prefix="d"):
+    """A drop post's Details button: the item's photos and description, privately."""
+
+    group_buy_id: int
+
+
+def details_button(group_buy_id: int, number: int) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        text=_("ℹ️ Details #{number}").format(number=number),
+        callback_data=DetailsButton(group_buy_id=group_buy_id).pack(),
+    )
+
+
 def start_link(bot_username: str, payload: str) -> str:
     return f"https://t.me/{bot_username}?start={payload}"
 

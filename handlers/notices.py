@@ -9,6 +9,7 @@ albums). Pickup codes only ever appear in private kinds.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.formatting import split_message
 from bot.i18n import Catalogs, private_language
-from bot.parts import NotYet, Part, Unrenderable, Venue
+from bot.parts import NotYet, Part, Picture, Unrenderable, Venue
 from bot.services.community import broadcasts
 from bot.services.kernel.clock import utcnow
 from bot.services.kernel.outbox import OutboxItem, Recipient
@@ -48,7 +49,7 @@ from bot.services.notices import (
 from bot.services.ordering import drops
 from bot.services.ordering.live_posts import LivePost
 from handlers.admin.keyboards import decide_application, decide_buttons, stop_broadcast
-from handlers.keyboards import join_button, start_keyboard
+from handlers.keyboards import details_button, join_button, start_keyboard
 from handlers.texts import after_sale, books, community, ordering, pickup
 from models import GroupBuyState
 
@@ -143,24 +144,28 @@ class NoticeRenderer:
         if len(parts) != len(live.message_ids):
             return None
         return [
-            Part(part.text, part.markup, message_id)
+            replace(part, edit_message_id=message_id)
             for part, message_id in zip(parts, live.message_ids, strict=True)
         ]
 
     def _post_parts(self, view: drops.PostView, now: datetime) -> list[Part]:
         # A long drop goes out in several messages, each with the Join buttons of its own items.
-        parts = []
-        for chunk in ordering.post_chunks(view.items):
-            text = ordering.drop_post(_subset(view, chunk), now, self.settings.currency)
-            markup = InlineKeyboardMarkup(
-                inline_keyboard=[
-                    [join_button(item.group_buy_id, item.number, item.name)]
-                    for item in chunk
-                    if item.state is GroupBuyState.OPEN
-                ]
+        chunks = ordering.post_chunks(view.items)
+        parts = [
+            Part(
+                ordering.drop_post(_subset(view, chunk), now, self.settings.currency), _keys(chunk)
             )
-            parts.append(Part(text, markup if markup.inline_keyboard else None))
-        return parts
+            for chunk in chunks
+        ]
+        if view.picture == "":
+            return parts  # no item has a photo: text only
+        # One picture of every item. Its caption is the post when the post surely fits a caption
+        # (decided on what never changes, so every edit has the messages it went out in), else
+        # the picture goes first and the post right after it.
+        picture = Picture(view.drop_id, view.items[0].number, view.picture)
+        if len(chunks) == 1 and ordering.fits_caption(view.items):
+            return [replace(parts[0], picture=picture)]
+        return [Part("", picture=picture), *parts]
 
     async def broadcast_progress(
         self, session: AsyncSession, progress: broadcasts.Progress, recipient: Recipient
@@ -169,6 +174,19 @@ class NoticeRenderer:
         with self.catalogs.context(), self.catalogs.use_locale(self.locale(True, recipient)):
             text = community.broadcast_status(progress, utcnow())
             return Part(text, stop_broadcast(progress.broadcast_id), progress.status_message_id)
+
+
+def _keys(items: list[ItemView]) -> InlineKeyboardMarkup | None:
+    """Join (and, where there is more to see, Details) for each open item."""
+    rows = [
+        [
+            join_button(item.group_buy_id, item.number, item.name),
+            *([details_button(item.group_buy_id, item.number)] if item.has_details else []),
+        ]
+        for item in items
+        if item.state is GroupBuyState.OPEN
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
 
 
 def _venue(place: PlaceLine) -> Venue:
@@ -191,6 +209,4 @@ def _all(items: Sequence[OutboxItem], kind: type[P]) -> list[P]:
 
 
 def _subset(view: drops.PostView, items: list[ItemView]) -> drops.PostView:
-    return drops.PostView(
-        view.community, view.timezone, view.point, view.deadline, view.pickup_date, items
-    )
+    return replace(view, items=items)

@@ -13,12 +13,20 @@ from bot.formatting import split_message
 from handlers.keyboards import start_keyboard
 
 
-async def answer(message: Message, text: str, files: Sequence[BufferedInputFile] = ()) -> None:
-    """Reply where the command was sent, in as many messages as the text needs, then the files."""
+async def answer(
+    message: Message,
+    text: str,
+    files: Sequence[BufferedInputFile] = (),
+    chart: BufferedInputFile | None = None,
+) -> None:
+    """Reply where the command was sent, in as many messages as the text needs, then the files
+    and the chart (a photo)."""
     for part in split_message(text):
         await message.answer(part)
     for file in files:
         await message.answer_document(file)
+    if chart is not None:
+        await message.answer_photo(chart)
 
 
 async def answer_privately(
@@ -27,12 +35,13 @@ async def answer_privately(
     text: str,
     payload: str,
     files: Sequence[BufferedInputFile] = (),
+    chart: BufferedInputFile | None = None,
 ) -> None:
     """Send `text` (and `files`) to the user's private chat. Asked in a group, say so there; if
     the user never opened a private chat with the bot, offer the button that does (continuing
     with `payload`)."""
     if message.chat.type == "private":
-        await answer(message, text, files)
+        await answer(message, text, files, chart)
         return
     assert message.from_user is not None
     try:
@@ -40,6 +49,8 @@ async def answer_privately(
             await bot.send_message(message.from_user.id, part)
         for file in files:
             await bot.send_document(message.from_user.id, file)
+        if chart is not None:
+            await bot.send_photo(message.from_user.id, chart)
     except TelegramForbiddenError:
         me = await bot.me()
         text = _(

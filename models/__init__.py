@@ -4,7 +4,7 @@ from models.after_sale import AfterSaleRequest, RequestKind, RequestState, Shipm
 from models.base import Base, UTCDateTime
 from models.books import LedgerEntry, LedgerKind
 from models.dialogs import Dialog
-from models.drops import Drop, DropItem, DropPost
+from models.drops import DESCRIPTION_LIMIT, PHOTOS_PER_ITEM, Drop, DropItem, DropPost, ItemPhoto
 from models.enums import CodeState, DropState, GroupBuyState, OrderState, OutboxState, PostState
 from models.group_buys import GroupBuy, Handover, Order, PickupCode, WrongCode
 from models.outbox import Broadcast, DeliveryEvent, InboxUpdate, OutboxMessage
@@ -13,6 +13,8 @@ from models.recruiting import ApplicationState, LeaderApplication, Referral
 
 __all__ = [
     "DEFAULT_COMMISSION_RATE",
+    "DESCRIPTION_LIMIT",
+    "PHOTOS_PER_ITEM",
     "AfterSaleRequest",
     "ApplicationState",
     "Base",
@@ -29,6 +31,7 @@ __all__ = [
     "GroupBuyState",
     "Handover",
     "InboxUpdate",
+    "ItemPhoto",
     "LeaderApplication",
     "LedgerEntry",
     "LedgerKind",

@@ -20,6 +20,9 @@ from models.base import Base, UTCDateTime
 from models.enums import DropState, PostState
 from models.types import state_type
 
+PHOTOS_PER_ITEM = 5
+DESCRIPTION_LIMIT = 500
+
 
 class Drop(Base):
     __tablename__ = "drops"
@@ -34,6 +37,10 @@ class Drop(Base):
     pickup_spec: Mapped[str | None] = mapped_column(String(16))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     source_text: Mapped[str] = mapped_column(Text)
+    # The drop's picture (a grid of its items' photos) once uploaded to Telegram, by the number
+    # of its first tile ("1" nearly always; a community with live items numbers on after them):
+    # every later post sends this file id instead of uploading the picture again.
+    picture_file_ids: Mapped[dict[str, str] | None] = mapped_column(JSON)
 
 
 class DropItem(Base):
@@ -54,6 +61,23 @@ class DropItem(Base):
     returnable: Mapped[bool] = mapped_column(Boolean, default=True)
     earns_points: Mapped[bool] = mapped_column(Boolean, default=True)
     return_hours: Mapped[int] = mapped_column(Integer, default=48, server_default="48")
+    description: Mapped[str | None] = mapped_column(String(DESCRIPTION_LIMIT))
+
+
+class ItemPhoto(Base):
+    """A product photo of an item, as a Telegram file id (the bot keeps no image files)."""
+
+    __tablename__ = "item_photos"
+    __table_args__ = (UniqueConstraint("drop_item_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    drop_item_id: Mapped[int] = mapped_column(
+        ForeignKey("drop_items.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)  # 1 is the item's tile on the drop picture
+    file_id: Mapped[str] = mapped_column(String(255))
+    # An album's photos after the first come without a caption: they go where the first went.
+    media_group_id: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class DropPost(Base):

@@ -142,3 +142,16 @@ async def test_near_finds_points_round_the_residents() -> None:
     assert re.fullmatch(
         r"\d+ of 200 searches found none within 2.0 km \(then the nearest\)", lines[-2]
     )
+
+
+async def test_pictures_draws_both() -> None:
+    line = await last_line("pictures.py", "--items", "4", "--runs", "2")
+    found = re.fullmatch(
+        rf"pictures: drop picture \(4 items\) p50 {NUMBER} ms max {NUMBER} ms, {NUMBER} KB; "
+        rf"chart p50 {NUMBER} ms max {NUMBER} ms, first {NUMBER} ms \(with matplotlib's import\)",
+        line,
+    )
+    assert found, line
+    p50, most, size, chart, chart_most, _first = (float(group) for group in found.groups())
+    assert 0 < p50 <= most and 0 < chart <= chart_most
+    assert size > 10  # four photo tiles: a real picture, not an empty canvas

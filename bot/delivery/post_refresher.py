@@ -190,13 +190,24 @@ class PostRefresher:
 
     async def _edit(self, chat_id: int, part: Part) -> None:
         assert part.edit_message_id is not None
+        if part.picture is not None and not part.text:
+            return  # a picture sent ahead of a long post's list: nothing on it changes
         try:
-            await self.bot.edit_message_text(
-                part.text,
-                chat_id=chat_id,
-                message_id=part.edit_message_id,
-                reply_markup=part.markup,
-            )
+            if part.picture is not None:
+                # The picture stays; its caption is the post.
+                await self.bot.edit_message_caption(
+                    chat_id=chat_id,
+                    message_id=part.edit_message_id,
+                    caption=part.text,
+                    reply_markup=part.markup,
+                )
+            else:
+                await self.bot.edit_message_text(
+                    part.text,
+                    chat_id=chat_id,
+                    message_id=part.edit_message_id,
+                    reply_markup=part.markup,
+                )
             self.edits += 1
         except TelegramBadRequest as error:
             if "not modified" not in error.message:

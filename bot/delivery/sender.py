@@ -51,6 +51,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.events import DeliveryLog
 from bot.delivery.limiter import send_priority
+from bot.delivery.pictures import DropPictures
 from bot.parts import NotYet, Part, Unrenderable, digest
 from bot.services import notices
 from bot.services.community import broadcasts, communities
@@ -79,6 +80,7 @@ class OutboxSender:
         events: DeliveryLog,
         admin_ids: Iterable[int] = (),
         *,
+        pictures: DropPictures | None = None,
         concurrency: int = 16,
         poll_interval: float = 1.0,
         exclusive: bool = True,
@@ -88,6 +90,7 @@ class OutboxSender:
         self.render = render
         self.events = events
         self.admin_ids = frozenset(admin_ids)
+        self.pictures = pictures
         self.concurrency = concurrency
         self.poll_interval = poll_interval
         # The only sender (polling) takes every claim back at start; one of several (webhook
@@ -304,6 +307,15 @@ class OutboxSender:
         return sent
 
     async def _send(self, chat_id: int, part: Part) -> int:
+        if part.picture is not None:
+            assert self.pictures is not None, "a sender that sends drop posts draws pictures"
+            sent = await self.pictures.send(
+                part.picture,
+                lambda photo: self.bot.send_photo(
+                    chat_id, photo, caption=part.text or None, reply_markup=part.markup
+                ),
+            )
+            return sent.message_id
         if part.venue is not None:
             place = part.venue
             sent = await self.bot.send_venue(

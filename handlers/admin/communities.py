@@ -1,4 +1,5 @@
-"""Communities, by the platform admin: /register, /setleader, /communities."""
+"""Communities, by the platform admin: /register, /setleader, /communities (with the chart of
+the platform's orders and sales)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.formatting import esc, mention
 from bot.middlewares.context import profile_of
+from bot.services.books import report
 from bot.services.community import communities, recruiting
 from bot.services.community.communities import CommunityRef, require_community
 from bot.services.community.people import Actor, Profile
 from bot.services.kernel.errors import UserUnknown
+from handlers.leader.report import DEFAULT_DAYS, chart_of
 from handlers.moderation import learn_rights
 from handlers.parsing import BadUsage, need_group, need_private, positive_int, words
 from handlers.replies import answer
@@ -111,7 +114,7 @@ async def _member(bot: Bot, chat_id: int, user_id: int) -> Profile:
 
 
 async def list_communities(
-    message: Message, session: AsyncSession, now: datetime, actor: Actor
+    message: Message, session: AsyncSession, now: datetime, actor: Actor, settings: Settings
 ) -> None:
     need_private(message, "communities")
     rows = await communities.overview(session, actor, now)
@@ -136,7 +139,9 @@ async def list_communities(
         where = point(place) if place.is_set else _("pickup point not set (/setpoint)")
         route = _(" · route {route}").format(route=esc(place.route)) if place.route else ""
         lines.append(f"    📍 {where}{route}")
-    await answer(message, "\n".join(lines))
+    figures = await report.daily(session, actor, None, DEFAULT_DAYS, settings.zone, now)
+    chart = await chart_of(figures, None, settings.currency)
+    await answer(message, "\n".join(lines), chart=chart)
 
 
 def router() -> Router:

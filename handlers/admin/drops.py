@@ -1,4 +1,5 @@
-"""Drops, by the platform admin, in a private chat: /drop (draft and preview), /publish."""
+"""Drops, by the platform admin, in a private chat: /drop (draft and preview; as a photo's
+caption, the photo is item 1's), /publish. Photos of the other items: `item_photos.py`."""
 
 from __future__ import annotations
 
@@ -26,8 +27,11 @@ async def draft(
 ) -> None:
     need_private(message, "drop")
     actor.require_admin()
-    spec = parse_drop(message.text or "")
-    preview = await drops.create_drop(session, actor, spec, message.text or "", settings.zone, now)
+    # `/drop …` may be a photo's caption: that photo is item 1's.
+    text = message.text or message.caption or ""
+    spec = parse_drop(text)
+    photo = message.photo[-1].file_id if message.photo else None
+    preview = await drops.create_drop(session, actor, spec, text, settings.zone, now, photo)
     await answer(message, draft_preview(preview, settings.zone, now, settings.currency))
 
 

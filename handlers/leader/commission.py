@@ -1,4 +1,5 @@
-"""/commission: the leader's earnings (answered privately)."""
+"""/commission: the leader's earnings (answered privately), with the chart of their orders and
+sales over the last 30 days."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.formatting import esc, local_time, money
 from bot.services.books import ledger
+from bot.services.books import report as daily_figures
 from bot.services.community.communities import CommunityRef
 from bot.services.community.people import Actor
+from handlers.leader.report import DEFAULT_DAYS, chart_of
 from handlers.leader.scope import led_community
 from handlers.replies import answer_privately
 from handlers.texts.books import ledger_reason, rate
@@ -56,7 +59,9 @@ async def show_commission(
     else:
         out.append(_("Nothing earned yet: commission comes with each order handed over."))
     out.append(_("Every order of a month: /statement [YYYY-MM]"))
-    await answer_privately(message, bot, "\n".join(out), "start")
+    figures = await daily_figures.daily(session, actor, [where.id], DEFAULT_DAYS, where.tz, now)
+    chart = await chart_of(figures, where.name, currency)
+    await answer_privately(message, bot, "\n".join(out), "start", chart=chart)
 
 
 def router() -> Router:

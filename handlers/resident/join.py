@@ -28,7 +28,7 @@ from bot.services.after_sale.requests import Requested
 from bot.services.community.communities import CommunityRef, require_community
 from bot.services.community.people import UserRef
 from bot.services.notices import GroupAckNotice
-from bot.services.ordering import group_acks, joins
+from bot.services.ordering import group_acks, item_media, joins
 from bot.services.ordering.joins import CancelResult
 from handlers.keyboards import JoinButton
 from handlers.parsing import BadUsage, need_group, positive_int, words
@@ -94,6 +94,9 @@ async def join_button(
     user: UserRef,
     community: CommunityRef | None,
 ) -> None:
+    # Pressed under an item's details in the private chat: the item's own community.
+    if community is None:
+        community = await item_media.community_of(session, callback_data.group_buy_id)
     where = require_community(community)
     result = await joins.join_again_or_first(
         session, where.id, user.id, now, group_buy_id=callback_data.group_buy_id

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from aiogram.utils.i18n import gettext as _
 
-from bot.formatting import esc, money
+from bot.formatting import day, esc, money
+from bot.services.books.report import DailyReport
 from bot.services.kernel import errors
 from bot.services.notices import PayoutNotice
 
@@ -41,3 +42,37 @@ def refusal(error: Exception, currency: str) -> str | None:
                 amount=money(unsettled, currency), community=esc(name)
             )
     return None
+
+
+def daily_report(figures: DailyReport, community: str | None, currency: str) -> str:
+    """/report: the period's totals, its best day and, for the platform, its top communities."""
+    scope = esc(community) if community else _("the platform")
+    out = [
+        _("📊 <b>Orders and sales</b> — {scope}, last {days} days").format(
+            scope=scope, days=figures.days
+        ),
+        _("{first} – {last}").format(first=day(figures.first_day), last=day(figures.dates[-1])),
+        _("Orders: {orders} · sales: {sales}").format(
+            orders=figures.total.total_orders, sales=money(figures.total.total_sales, currency)
+        ),
+    ]
+    best = figures.best_day
+    if best is None:
+        out.append(_("No orders in this period."))
+        return "\n".join(out)
+    index = (best - figures.first_day).days
+    out.append(
+        _("Best day: {day} — {orders} orders, {sales}").format(
+            day=day(best),
+            orders=figures.total.orders[index],
+            sales=money(figures.total.sales[index], currency),
+        )
+    )
+    if community is None and figures.communities:
+        out += ["", _("<b>Top communities</b>")]
+        out += [
+            f"{n}. {esc(series.name)} — {money(series.total_sales, currency)} "
+            + _("({orders} orders)").format(orders=series.total_orders)
+            for n, series in enumerate(figures.communities, start=1)
+        ]
+    return "\n".join(out)

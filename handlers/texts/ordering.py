@@ -34,10 +34,11 @@ from bot.services.notices import (
 )
 from bot.services.ordering.drop_format import DropFormatError, Problem
 from bot.services.ordering.drops import DropPreview, PostView
+from bot.services.ordering.item_media import ItemDetails, ItemMedia
 from bot.services.ordering.joins import CancelResult, JoinResult
 from handlers.texts.common import bullet, price
 from handlers.texts.pickup import show_code_at, your_code
-from models import GroupBuyState
+from models import PHOTOS_PER_ITEM, GroupBuyState
 
 # One drop post message: its items' text (leaving the header room under Telegram's 4096), and its
 # Join buttons. Longer drops go out in several messages.
@@ -45,11 +46,16 @@ POST_LIMIT = 3500
 POST_ITEMS = 40
 ITEM_ROOM = 250  # an item's lines besides its name and unit, at their longest (any language)
 JOINER_NAME = 12  # characters of a member's name on the post's 接龙 list
+# A drop post as a picture's caption (Telegram: 1,024 characters): its header and footer, and an
+# item's lines besides its name and unit, at their longest.
+CAPTION_LIMIT = 1024
+CAPTION_FRAME = 260
+CAPTION_ITEM_ROOM = 150
 
 DROP_FORMAT = (
     "/drop [deadline=HH:MM|+2h] [min=N] [limit=N] [pickup=YYYY-MM-DD|today|tomorrow]\n"
     "&lt;name&gt; | &lt;price&gt; [| &lt;unit&gt;] [| min=N] [| limit=N] [| stock=N] "
-    "[| return=48h] [| noreturn] [| nopoints]"
+    "[| return=48h] [| noreturn] [| nopoints] [| desc=…]"
 )
 
 
@@ -191,12 +197,21 @@ def draft_preview(drop: DropPreview, tz: ZoneInfo, now: datetime, currency: str)
             details.append(_("no returns"))
         if not item.earns_points:
             details.append(_("no points"))
-        out.append(
+        photos = drop.photos.get(number, 0)
+        if photos:
+            details.append(
+                ngettext("📷 {count} photo", "📷 {count} photos", photos).format(count=photos)
+            )
+        line = (
             f"{item_label(number, item.name)} — {price(item.price, item.unit, currency)}\n"
             f"    {' · '.join(details)}"
         )
+        if item.description:
+            line += "\n    📝 " + quote(item.description, 60)
+        out.append(line)
     out += [
         "",
+        _("Photos: send them captioned with the item number, like #2 (up to 5 an item)."),
         _("Publish now: <code>/publish {drop_id}</code>").format(drop_id=drop.drop_id),
         _("Or at a local time: <code>/publish {drop_id} 18:00</code>").format(drop_id=drop.drop_id),
         _("Item numbers in each group are given when the drop is posted there."),
@@ -226,6 +241,15 @@ def drop_post(view: PostView, now: datetime, currency: str) -> str:
     else:
         out += ["", _("Buyers of formed items have their pickup codes from me privately.")]
     return "\n".join(out)
+
+
+def fits_caption(items: Sequence[ItemView]) -> bool:
+    """Whether the post fits under its picture, however it changes (like `post_chunks`, on what
+    never changes)."""
+    size = CAPTION_FRAME + sum(
+        utf16_len(item.name) + utf16_len(item.unit or "") + CAPTION_ITEM_ROOM for item in items
+    )
+    return size <= CAPTION_LIMIT
 
 
 def post_chunks(items: Sequence[ItemView]) -> list[list[ItemView]]:
@@ -406,6 +430,9 @@ def _drop_format(error: DropFormatError) -> str:
         Problem.UNIT_TOO_LONG: _("the unit “{value}” is too long (16 characters at most).").format(
             value=value
         ),
+        Problem.DESCRIPTION_TOO_LONG: _(
+            "the description “{value}” is too long (500 characters at most)."
+        ).format(value=value),
     }[error.problem]
     return (
         _("Line {line}: {problem}").format(line=error.line, problem=problem)
@@ -460,4 +487,100 @@ def refusal(error: Exception) -> str | None:
                 "Only {available} of #{number} <b>{name}</b> are still to be handed over: "
                 "that is the most that can be short."
             ).format(available=available, number=number, name=esc(name))
+        case errors.NoDraft():
+            return _(
+                "You have no draft drop to add this to. Write /drop first, then send the "
+                "photos captioned with the item number, like #2."
+            )
+        case errors.NoSuchDraftItem(drop_id=drop_id, position=position, items=items):
+            return ngettext(
+                "Drop {drop_id} has no item #{number}: it has {count} item.",
+                "Drop {drop_id} has no item #{number}: it has {count} items.",
+                items,
+            ).format(drop_id=drop_id, number=position, count=items)
+        case errors.TooManyItemPhotos(position=position, limit=limit):
+            return _("Item #{number} already has {limit} photos, the most it can have.").format(
+                number=position, limit=limit
+            )
+        case errors.NotAnItemNumber():
+            return _(
+                "Which item is this photo for? Send it again with the item number as its "
+                "caption, like #2 (and a few words to describe the item, if you like)."
+            )
+        case errors.ImageRefused(reason=reason):
+            return {
+                "not_image": _("That file is not a picture I can use: send a JPEG or PNG photo."),
+                "too_big": _("That picture is over 10 MB: send a smaller one."),
+                "too_large": _(
+                    "That picture is too large: its width and height may add up to 10,000 "
+                    "pixels at most."
+                ),
+                "too_narrow": _(
+                    "That picture is too long and thin: one side may be at most 20 times the other."
+                ),
+            }.get(reason, _("That file is not a picture I can use: send a JPEG or PNG photo."))
     return None
+
+
+# -- Item photos and details --------------------------------------------------------------
+
+
+def item_media(media: ItemMedia) -> str:
+    """What a draft's item has, after the admin added a photo or a description."""
+    out = [
+        ngettext(
+            "📷 {item} (drop {drop_id}): {count} photo (at most {limit}).",
+            "📷 {item} (drop {drop_id}): {count} photos (at most {limit}).",
+            media.photos,
+        ).format(
+            item=item_label(media.position, media.name),
+            drop_id=media.drop_id,
+            count=media.photos,
+            limit=PHOTOS_PER_ITEM,
+        )
+    ]
+    if media.description:
+        out.append(_("📝 {description}").format(description=esc(media.description)))
+    else:
+        out.append(
+            _("No description yet: reply to the preview with #{number} and a few words.").format(
+                number=media.position
+            )
+        )
+    out.append(_("Publish: <code>/publish {drop_id}</code>").format(drop_id=media.drop_id))
+    return "\n".join(out)
+
+
+def item_details(details: ItemDetails, currency: str, now: datetime) -> str:
+    """An item as a resident sees it privately: everything about it in one message."""
+    item = details.item
+    tz = details.community.tz
+    out = [
+        f"{item_label(item.number, item.name)} — {price(item.price, item.unit, currency)}",
+        _("🏘 {community}").format(community=esc(details.community.name)),
+    ]
+    if details.description:
+        out += ["", esc(details.description), ""]
+    out.append(
+        _("👥 {members} joined · at least {minimum} needed").format(
+            members=item.members, minimum=item.min_members
+        )
+    )
+    if item.purchase_limit:
+        out.append(_("Limit {limit} per resident").format(limit=item.purchase_limit))
+    if item.stock_left is not None:
+        out.append(_("{left} left").format(left=item.stock_left))
+    if item.state is GroupBuyState.OPEN:
+        out.append(
+            _("⏰ Closes {deadline} ({left})").format(
+                deadline=local_time(item.deadline, tz, now), left=time_left(item.deadline, now)
+            )
+        )
+    elif item.state is GroupBuyState.FAILED:
+        out.append(_("did not form ❌"))
+    else:
+        out.append(_("⏰ Closed {deadline}").format(deadline=local_time(item.deadline, tz, now)))
+    out.append(_("📦 Pickup {day}").format(day=day(details.pickup_date)))
+    if not item.returnable:
+        out.append(_("no returns"))
+    return "\n".join(out)

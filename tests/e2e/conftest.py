@@ -78,3 +78,17 @@ async def story(telegram: FakeTelegram, database_url: str) -> AsyncIterator[Stor
     cast.runner = runner
     yield cast
     await runner.stop()
+
+
+@pytest.fixture
+async def chinese(telegram: FakeTelegram, database_url: str) -> AsyncIterator[Story]:
+    """DEFAULT_LANGUAGE=zh, and residents whose Telegram speaks Chinese."""
+    cast = Story(telegram)
+    for person in (cast.leader, *cast.residents):
+        person.language_code = "zh-hans"
+    runner = RunningBot(
+        make_settings(telegram, database_url, cast.admin.id, default_language="zh"), telegram
+    )
+    cast.app = await runner.start()
+    yield cast
+    await runner.stop()

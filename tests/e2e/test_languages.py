@@ -3,27 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
-import pytest
-
-from tests.e2e.conftest import RunningBot, make_settings
 from tests.e2e.story import Story
-from tests.fakegram import FakeTelegram
-
-
-@pytest.fixture
-async def chinese(telegram: FakeTelegram, database_url: str) -> AsyncIterator[Story]:
-    """DEFAULT_LANGUAGE=zh, and residents whose Telegram speaks Chinese."""
-    cast = Story(telegram)
-    for person in (cast.leader, *cast.residents):
-        person.language_code = "zh-hans"
-    runner = RunningBot(
-        make_settings(telegram, database_url, cast.admin.id, default_language="zh"), telegram
-    )
-    cast.app = await runner.start()
-    yield cast
-    await runner.stop()
 
 
 async def test_the_core_loop_in_chinese(chinese: Story) -> None:

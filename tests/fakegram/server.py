@@ -12,16 +12,22 @@ Like Telegram it:
   the bot is not in;
 - answers 429 with `retry_after` beyond its rate limits (sliding windows: 30 a second overall,
   1 a second per private chat, 20 a minute per group, all scalable so tests run in seconds);
-- can inject faults (429, 5xx, 403, dropped connections, slow answers) for chosen requests.
+- can inject faults (429, 5xx, 403, dropped connections, slow answers) for chosen requests;
+- keeps the files users send and the bot uploads: `sendPhoto` checks an upload as Telegram does
+  (an image, at most 10 MB, width + height at most 10,000, sides at most 20:1), file ids work
+  only once known, `getFile` and the file download URL serve the bytes back, captions hold
+  1,024 characters, albums 2–10 items.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import itertools
 import json
 import math
+import mimetypes
 import re
 import time
 from collections import deque
@@ -31,6 +37,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from PIL import Image, UnidentifiedImageError
 
 from tests.fakegram.html import EntityParseError, parse_html, utf16_len
 
@@ -238,6 +245,8 @@ class Message:
                 "file_id": f"doc-{self.chat.id}-{self.message_id}",
                 "file_unique_id": f"u{self.message_id}",
                 "file_name": self.document[0],
+                "mime_type": mimetypes.guess_type(self.document[0])[0]
+                or "application/octet-stream",
                 "file_size": len(self.document[1]),
             }
             if self.caption:
@@ -317,13 +326,17 @@ class FakeTelegram:
         self.polls = 0  # getUpdates calls so far
         self._replays: list[dict[str, Any]] = []
         self.callbacks: dict[str, CallbackQuery] = {}
-        self.files: set[str] = set()  # file ids users sent (the bot may send them on)
+        # Every file a user sent or the bot uploaded, by file id: the bot may send them on by id
+        # and download them (`getFile`).
+        self.files: dict[str, bytes] = {}
         self.requests: list[Request] = []
         self.faults: list[Fault] = []
         self.commands: dict[str, list[dict[str, str]]] = {}
         self.invite_links: dict[str, dict[str, Any]] = {}  # link -> chat_id, name, flags
         self.join_requests: dict[tuple[int, int], str] = {}  # (chat, user) -> pending|approved
         self.pinned: dict[int, int] = {}  # chat -> pinned message id
+        self.uploads = 0  # photos the bot uploaded (not sent by file id)
+        self.downloads = 0  # files the bot downloaded
         self._ids = itertools.count(10_001)
         self._group_ids = itertools.count(1)
         self._update_ids = itertools.count(1)
@@ -349,6 +362,7 @@ class FakeTelegram:
         app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_post("/bot{token}/{method}", self._http)
         app.router.add_get("/bot{token}/{method}", self._http)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
@@ -456,15 +470,59 @@ class FakeTelegram:
         return message
 
     async def send_photo(
-        self, user: FakeUser, chat: FakeChat | FakeUser, caption: str | None = None
+        self,
+        user: FakeUser,
+        chat: FakeChat | FakeUser,
+        caption: str | None = None,
+        *,
+        image: bytes | None = None,
+        reply_to: Message | None = None,
+        media_group_id: str | None = None,
     ) -> Message:
-        """`user` sends a photo (a new file id) in `chat`."""
+        """`user` sends a photo (a new file id; `image`, or a small picture) in `chat`."""
         target = self.chats[chat.id]
         if target.type == "private":
             user.started = True
         message_id = self._next_message_id(target.id)
         file_id = f"photo-{target.id}-{message_id}"
-        self.files.add(file_id)
+        self.files[file_id] = image if image is not None else sample_image()
+        entities = []
+        if caption and (match := re.match(r"/[A-Za-z0-9_]+(?:@[A-Za-z0-9_]+)?", caption)):
+            entities.append(
+                {"type": "bot_command", "offset": 0, "length": utf16_len(match.group())}
+            )
+        message = Message(
+            chat=target,
+            message_id=message_id,
+            sender=user,
+            text=caption or "",
+            html=None,
+            entities=entities,
+            reply_markup=None,
+            date=int(time.time()),
+            photo=file_id,
+            caption=caption,
+            reply_to=reply_to,
+            media_group_id=media_group_id,
+        )
+        self.history.setdefault(target.id, []).append(message)
+        await self._push({"message": message.as_dict()})
+        return message
+
+    async def send_document(
+        self,
+        user: FakeUser,
+        chat: FakeChat | FakeUser,
+        name: str,
+        data: bytes,
+        caption: str | None = None,
+    ) -> Message:
+        """`user` sends a file (as a document, uncompressed) in `chat`."""
+        target = self.chats[chat.id]
+        if target.type == "private":
+            user.started = True
+        message_id = self._next_message_id(target.id)
+        self.files[f"doc-{target.id}-{message_id}"] = data
         message = Message(
             chat=target,
             message_id=message_id,
@@ -474,7 +532,7 @@ class FakeTelegram:
             entities=[],
             reply_markup=None,
             date=int(time.time()),
-            photo=file_id,
+            document=(name, data),
             caption=caption,
         )
         self.history.setdefault(target.id, []).append(message)
@@ -911,8 +969,80 @@ class FakeTelegram:
         self.history.setdefault(chat.id, []).append(message)
         return message
 
+    async def _m_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._writable_chat(params)
+        file_id = self._photo(params.get("photo"))
+        return self._captioned(chat, params, self._markup(params), photo=file_id).as_dict()
+
+    def _photo(self, photo: Any) -> str:
+        """A photo to send: a known file id, or an upload checked as Telegram checks it."""
+        if isinstance(photo, str):
+            if photo not in self.files:
+                raise TelegramError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+            return photo
+        if not isinstance(photo, tuple):
+            raise TelegramError(400, "Bad Request: there is no photo in the request")
+        data = photo[1]
+        if len(data) > 10 * 1024 * 1024:
+            raise TelegramError(400, "Bad Request: PHOTO_SAVE_FILE_INVALID")
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+        except (UnidentifiedImageError, OSError):
+            raise TelegramError(400, "Bad Request: IMAGE_PROCESS_FAILED") from None
+        if width + height > 10_000 or max(width, height) > 20 * min(width, height):
+            raise TelegramError(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
+        self.uploads += 1
+        file_id = f"upload-{self.uploads}"
+        self.files[file_id] = data
+        return file_id
+
+    async def _m_getFile(self, params: dict[str, Any]) -> dict[str, Any]:
+        file_id = str(params.get("file_id") or "")
+        if file_id not in self.files:
+            raise TelegramError(400, "Bad Request: invalid file_id")
+        size = len(self.files[file_id])
+        if size > 20 * 1024 * 1024:
+            raise TelegramError(400, "Bad Request: file is too big")
+        return {
+            "file_id": file_id,
+            "file_unique_id": file_id,
+            "file_size": size,
+            "file_path": f"files/{file_id}",
+        }
+
+    async def _download(self, request: web.Request) -> web.StreamResponse:
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        path = request.match_info["path"]
+        data = self.files.get(path.removeprefix("files/"))
+        if data is None:
+            return web.Response(status=404)
+        self.downloads += 1
+        return web.Response(body=data)
+
+    async def _m_editMessageCaption(self, params: dict[str, Any]) -> dict[str, Any]:
+        message = self._own_message(params)
+        if message.photo is None and message.document is None:
+            raise TelegramError(400, "Bad Request: there is no caption in the message to edit")
+        caption, entities = ("", [])
+        if params.get("caption"):
+            caption, entities = self._text(params, "caption", 1024)
+        markup = self._markup(params)
+        if (
+            caption == message.text
+            and entities == message.entities
+            and markup == message.reply_markup
+        ):
+            raise TelegramError(400, "Bad Request: message is not modified")
+        message.text, message.caption, message.entities = caption, caption or None, entities
+        message.html = params.get("caption")
+        message.reply_markup = markup
+        message.edits += 1
+        return message.as_dict()
+
     async def _m_sendMediaGroup(self, params: dict[str, Any]) -> list[dict[str, Any]]:
-        """Photos by file id only (what the bot forwards from residents)."""
+        """Photos by file id (albums of what users sent, or of the bot's uploads)."""
         chat = self._writable_chat(params)
         media = params.get("media")
         if not isinstance(media, list) or not 2 <= len(media) <= 10:
@@ -1179,6 +1309,15 @@ class FakeTelegram:
             self._webhook_queue.put_nowait(update)
         async with self._changed:
             self._changed.notify_all()
+
+
+def sample_image(
+    colour: tuple[int, int, int] = (120, 160, 90), size: tuple[int, int] = (64, 48)
+) -> bytes:
+    """A small JPEG, for photos a test does not care about."""
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, "JPEG")
+    return out.getvalue()
 
 
 def form_value(text: str) -> Any:

@@ -293,3 +293,37 @@ class RequestUnknown(DomainError):
 class RequestDecided(DomainError):
     state: str  # approved | rejected
     at: datetime | None
+
+
+@dataclass(eq=False)
+class NoDraft(DomainError):
+    """A photo or a description for a draft drop, and the admin has no draft."""
+
+
+@dataclass(eq=False)
+class NoSuchDraftItem(DomainError):
+    """The draft has no item of that number (it has `items`)."""
+
+    drop_id: int
+    position: int
+    items: int
+
+
+@dataclass(eq=False)
+class TooManyItemPhotos(DomainError):
+    drop_id: int
+    position: int
+    limit: int
+
+
+@dataclass(eq=False)
+class NotAnItemNumber(DomainError):
+    """A photo for a draft without "#n" to say which item (and no album sibling that said it)."""
+
+
+@dataclass(eq=False)
+class ImageRefused(DomainError):
+    """A file Telegram would not take as a photo: `reason` is "not_image", "too_big" (bytes),
+    "too_large" (sides), or "too_narrow" (aspect ratio)."""
+
+    reason: str

@@ -1,9 +1,12 @@
-"""The one place that knows which database it talks to: INSERT … ON CONFLICT for both dialects."""
+"""The one place that knows which database it talks to: INSERT … ON CONFLICT and day arithmetic
+for both dialects."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import func, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,3 +18,12 @@ def upsert(session: AsyncSession | str, entity: Any) -> Any:
     if name == "postgresql":
         return postgresql.insert(entity)
     return sqlite.insert(entity)
+
+
+def local_day(session: AsyncSession, column: Any, offset: timedelta) -> Any:
+    """The calendar day of a UTC timestamp column at a fixed offset from UTC (a zone's offset
+    now: good enough to put a month's orders on a chart by day)."""
+    minutes = int(offset.total_seconds() // 60)
+    if session.get_bind().dialect.name == "postgresql":
+        return func.date(column + literal_column(f"interval '{minutes} minutes'"))
+    return func.date(column, f"{minutes:+d} minutes")

@@ -38,9 +38,22 @@ class ItemView:
     returnable: bool
     earns_points: bool
     latest: tuple[Joiner, ...] = ()  # the latest members, oldest first (drop posts only)
+    photos: int = 0  # product photos (drop posts only)
+    described: bool = False  # it has a description
+
+    @property
+    def has_details(self) -> bool:
+        """Worth a Details button: there is more to see than the post shows."""
+        return self.photos > 0 or self.described
 
     @classmethod
-    def of(cls, group_buy: GroupBuy, item: DropItem, latest: tuple[Joiner, ...] = ()) -> ItemView:
+    def of(
+        cls,
+        group_buy: GroupBuy,
+        item: DropItem,
+        latest: tuple[Joiner, ...] = (),
+        photos: int = 0,
+    ) -> ItemView:
         assert group_buy.number is not None  # both are set when its post goes out
         assert group_buy.deadline is not None
         return cls(
@@ -58,6 +71,8 @@ class ItemView:
             returnable=item.returnable,
             earns_points=item.earns_points,
             latest=latest,
+            photos=photos,
+            described=bool(item.description),
         )
 
 

@@ -2,7 +2,7 @@
 
     /drop [deadline=HH:MM|+<number><s|m|h|d>] [min=N] [limit=N] [pickup=YYYY-MM-DD|today|tomorrow]
     <name> | <price> [| <unit>] [| min=N] [| limit=N] [| stock=N] [| return=48h|2d] [| noreturn]
-        [| nopoints]
+        [| nopoints] [| desc=<a few words>]
 
 Header options are defaults for every item; item options override them. Full-width punctuation
 and digits (｜ ＝ １２) are accepted, because that is what a Chinese keyboard types. Names are kept
@@ -22,6 +22,7 @@ from bot.services.kernel.errors import DomainError
 MAX_ITEMS = 50
 MAX_NAME = 100
 MAX_UNIT = 16
+MAX_DESCRIPTION = 500
 MAX_PRICE = 100_000_000  # 1,000,000.00 in minor units
 MAX_COUNT = 100_000
 MAX_DEADLINE_AFTER = timedelta(days=30)
@@ -53,6 +54,7 @@ class Problem(StrEnum):
     NAME_TOO_LONG = "name_too_long"
     UNIT_TOO_LONG = "unit_too_long"
     BAD_RETURN_WINDOW = "bad_return_window"
+    DESCRIPTION_TOO_LONG = "description_too_long"
 
 
 @dataclass(eq=False)
@@ -131,6 +133,7 @@ class ItemSpec:
     returnable: bool = True
     earns_points: bool = True
     return_hours: int = DEFAULT_RETURN_HOURS
+    description: str | None = None
 
 
 @dataclass(frozen=True)
@@ -221,7 +224,16 @@ def _parse_item(line_no: int, line: str, defaults: ItemSpec) -> ItemSpec:
         key = key.lower()
         if not token:
             continue
-        if not sep and key == "noreturn":
+        if sep and key == "desc":
+            # Kept as typed (full-width punctuation included), only trimmed.
+            words = raw.partition("=")[2].strip() if "=" in raw else value
+            if "desc" in seen:
+                raise DropFormatError(line_no, Problem.DUPLICATE_OPTION, key)
+            seen.add("desc")
+            if len(words) > MAX_DESCRIPTION:
+                raise DropFormatError(line_no, Problem.DESCRIPTION_TOO_LONG, words[:20] + "…")
+            item = replace(item, description=words or None)
+        elif not sep and key == "noreturn":
             item = replace(item, returnable=False)
         elif not sep and key == "nopoints":
             item = replace(item, earns_points=False)

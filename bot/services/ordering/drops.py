@@ -9,7 +9,7 @@ time zone, and the post is queued in the outbox.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -40,6 +40,7 @@ from models import (
     DropState,
     GroupBuy,
     GroupBuyState,
+    ItemPhoto,
     Order,
     OrderState,
     PostState,
@@ -60,6 +61,7 @@ class DropPreview:
     example_deadline: datetime
     example_pickup: date
     items: tuple[ItemSpec, ...]
+    photos: dict[int, int] = field(default_factory=dict)  # photos by item position
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,10 @@ class PostView:
     deadline: datetime
     pickup_date: date
     items: list[ItemView]
+    drop_id: int = 0
+    # The drop picture's file id for this post's numbering, once uploaded; "" when no item has
+    # a photo (the post is text only), None when it is still to be drawn.
+    picture: str | None = ""
 
 
 def resolve_times(
@@ -112,7 +118,9 @@ async def create_drop(
     source_text: str,
     default_zone: ZoneInfo,
     now: datetime,
+    photo: str | None = None,
 ) -> DropPreview:
+    """A draft; `photo` (a `/drop` sent as a photo's caption) goes to its first item."""
     actor.require_admin()
     example_deadline, example_pickup = resolve_times(spec.deadline, spec.pickup, now, default_zone)
     drop = Drop(
@@ -139,9 +147,17 @@ async def create_drop(
             returnable=item.returnable,
             earns_points=item.earns_points,
             return_hours=item.return_hours,
+            description=item.description,
         )
         for position, item in enumerate(spec.items, start=1)
     )
+    if photo is not None:
+        await session.flush()
+        first = await session.scalar(
+            select(DropItem.id).where(DropItem.drop_id == drop.id, DropItem.position == 1)
+        )
+        assert first is not None
+        session.add(ItemPhoto(drop_item_id=first, position=1, file_id=photo))
     return DropPreview(
         drop_id=drop.id,
         deadline=spec.deadline,
@@ -149,6 +165,7 @@ async def create_drop(
         example_deadline=example_deadline,
         example_pickup=example_pickup,
         items=spec.items,
+        photos={1: 1} if photo is not None else {},
     )
 
 
@@ -247,19 +264,29 @@ async def post_due(session: AsyncSession, now: datetime) -> list[datetime]:
 async def post_view(session: AsyncSession, post_id: int) -> PostView | None:
     rows = (
         await session.execute(
-            group_buys_with_items(GroupBuy, DropItem, Community)
+            group_buys_with_items(GroupBuy, DropItem, Community, Drop.picture_file_ids)
             .join(Community, Community.id == GroupBuy.community_id)
+            .join(Drop, Drop.id == DropItem.drop_id)
             .where(GroupBuy.drop_post_id == post_id, GroupBuy.number.is_not(None))
             .order_by(GroupBuy.number)
         )
     ).all()
     if not rows:
         return None
-    first, _, community = rows[0]
+    first, first_item, community, pictures = rows[0]
+    counted = await session.execute(
+        select(ItemPhoto.drop_item_id, func.count())
+        .where(ItemPhoto.drop_item_id.in_([item.id for _, item, _, _ in rows]))
+        .group_by(ItemPhoto.drop_item_id)
+    )
+    photos: dict[int, int] = dict(counted.all())
+    picture = None if photos else ""
+    if photos and pictures:
+        picture = pictures.get(str(first.number))
     assert first.deadline is not None
     assert first.pickup_date is not None
     latest = await _latest_joiners(
-        session, [gb.id for gb, _, _ in rows if gb.state is GroupBuyState.OPEN]
+        session, [gb.id for gb, _, _, _ in rows if gb.state is GroupBuyState.OPEN]
     )
     return PostView(
         community=community.name,
@@ -267,7 +294,12 @@ async def post_view(session: AsyncSession, post_id: int) -> PostView | None:
         point=point_of(community),
         deadline=first.deadline,
         pickup_date=first.pickup_date,
-        items=[ItemView.of(gb, item, latest.get(gb.id, ())) for gb, item, _ in rows],
+        items=[
+            ItemView.of(gb, item, latest.get(gb.id, ()), photos.get(item.id, 0))
+            for gb, item, _, _ in rows
+        ],
+        drop_id=first_item.drop_id,
+        picture=picture,
     )
 
 
