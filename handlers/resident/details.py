@@ -39,14 +39,10 @@ async def details_button(
     settings: Settings,
 ) -> None:
     details = await item_media.details(session, group_buy_id=callback_data.group_buy_id)
-    try:
-        await send_details(bot, callback.from_user.id, details, settings, now)
-    except TelegramForbiddenError:
+    if not await _privately(bot, callback.from_user.id, details, settings, now):
         # Never started the bot: the link opens the private chat and shows the details there.
         me = await bot.me()
-        await callback.answer(
-            url=start_link(me.username or "", f"{PAYLOAD}{details.item.group_buy_id}")
-        )
+        await callback.answer(url=start_link(me.username or "", _payload(details)))
         return
     await callback.answer(_("✉️ Sent to you privately."))
 
@@ -75,18 +71,32 @@ async def item_command(
     if message.chat.type == "private":
         await send_details(bot, message.chat.id, details, settings, now)
         return
-    try:
-        await send_details(bot, user.id, details, settings, now)
-    except TelegramForbiddenError:
+    if not await _privately(bot, user.id, details, settings, now):
         me = await bot.me()
         await message.reply(
             _(
                 "I can't write to you privately yet: tap the button, press Start; I'll answer there."
             ),
-            reply_markup=start_keyboard(me.username or "", f"{PAYLOAD}{details.item.group_buy_id}"),
+            reply_markup=start_keyboard(me.username or "", _payload(details)),
         )
         return
     await message.reply(_("✉️ Sent to you privately."))
+
+
+async def _privately(
+    bot: Bot, user_id: int, details: ItemDetails, settings: Settings, now: datetime
+) -> bool:
+    """Send the details to the user's private chat: False if the bot may not write there yet."""
+    try:
+        await send_details(bot, user_id, details, settings, now)
+    except TelegramForbiddenError:
+        return False
+    return True
+
+
+def _payload(details: ItemDetails) -> str:
+    """The start link's payload that shows these details (`from_link`)."""
+    return f"{PAYLOAD}{details.item.group_buy_id}"
 
 
 async def from_link(

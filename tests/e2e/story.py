@@ -95,6 +95,15 @@ class Story:
         if point is not None:
             await self.ask(self.leader, f"/setpoint {point}", "Pickup point")
 
+    async def open_chinese_community(self) -> None:
+        """The same as `open_community`, in a bot whose default language is Chinese."""
+        await self.tg.add_bot(self.group, self.admin)
+        await self.tg.wait_message(self.group, "社区团购")
+        await self.ask(self.admin, "/register 阳光花园", "已注册为社区")
+        said = await self.tg.send(self.leader, self.group, "我来当团长")
+        await self.tg.send(self.admin, self.group, "/setleader", reply_to=said)
+        await self.tg.wait_message(self.group, "现在是")
+
     async def draft(self, text: str) -> int:
         preview = await self.privately(self.admin, text, "Draft drop")  # the admin reads English
         match = re.search(r"Draft drop (\d+)", preview.text)

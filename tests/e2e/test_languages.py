@@ -9,12 +9,7 @@ from tests.e2e.story import Story
 
 async def test_the_core_loop_in_chinese(chinese: Story) -> None:
     story, tg = chinese, chinese.tg
-    await tg.add_bot(story.group, story.admin)
-    await tg.wait_message(story.group, "社区团购")
-    await story.ask(story.admin, "/register 阳光花园", "已注册为社区")
-    said = await tg.send(story.leader, story.group, "我来当团长")
-    await tg.send(story.admin, story.group, "/setleader", reply_to=said)
-    await tg.wait_message(story.group, "现在是")
+    await story.open_chinese_community()
     await story.ask(story.leader, "/setpoint 3号门快递站 8:00-20:00", "自提点")
     for person in (story.alice, story.bob, story.leader):
         welcome = await story.start(person)

@@ -269,12 +269,7 @@ async def test_reports_come_with_a_chart(story: Story) -> None:
 
 async def test_pictures_details_and_charts_in_chinese(chinese: Story) -> None:
     story, tg = chinese, chinese.tg
-    await tg.add_bot(story.group, story.admin)
-    await tg.wait_message(story.group, "社区团购")
-    await story.ask(story.admin, "/register 阳光花园", "已注册为社区")
-    said = await tg.send(story.leader, story.group, "我来当团长")
-    await tg.send(story.admin, story.group, "/setleader", reply_to=said)
-    await tg.wait_message(story.group, "现在是")
+    await story.open_chinese_community()
     for person in (story.admin, story.leader, story.alice):
         await story.start(person)
 

@@ -444,30 +444,7 @@ class FakeTelegram:
         self, user: FakeUser, chat: FakeChat | FakeUser, text: str, reply_to: Message | None = None
     ) -> Message:
         """`user` writes `text` in `chat` (a group, or the user themself for the private chat)."""
-        target = self.chats[chat.id]
-        if target.type != "private":
-            target.members.add(user.id)
-        else:
-            user.started = True  # writing to a bot opens the private chat, as in Telegram
-        entities = []
-        if match := re.match(r"/[A-Za-z0-9_]+(?:@[A-Za-z0-9_]+)?", text):
-            entities.append(
-                {"type": "bot_command", "offset": 0, "length": utf16_len(match.group())}
-            )
-        message = Message(
-            chat=target,
-            message_id=self._next_message_id(target.id),
-            sender=user,
-            text=text,
-            html=None,
-            entities=entities,
-            reply_markup=None,
-            date=int(time.time()),
-            reply_to=reply_to,
-        )
-        self.history.setdefault(target.id, []).append(message)
-        await self._push({"message": message.as_dict()})
-        return message
+        return await self._from_user(user, chat, text, reply_to=reply_to)
 
     async def send_photo(
         self,
@@ -480,34 +457,19 @@ class FakeTelegram:
         media_group_id: str | None = None,
     ) -> Message:
         """`user` sends a photo (a new file id; `image`, or a small picture) in `chat`."""
-        target = self.chats[chat.id]
-        if target.type == "private":
-            user.started = True
-        message_id = self._next_message_id(target.id)
-        file_id = f"photo-{target.id}-{message_id}"
+        message_id = self._next_message_id(chat.id)
+        file_id = f"photo-{chat.id}-{message_id}"
         self.files[file_id] = image if image is not None else sample_image()
-        entities = []
-        if caption and (match := re.match(r"/[A-Za-z0-9_]+(?:@[A-Za-z0-9_]+)?", caption)):
-            entities.append(
-                {"type": "bot_command", "offset": 0, "length": utf16_len(match.group())}
-            )
-        message = Message(
-            chat=target,
+        return await self._from_user(
+            user,
+            chat,
+            caption or "",
             message_id=message_id,
-            sender=user,
-            text=caption or "",
-            html=None,
-            entities=entities,
-            reply_markup=None,
-            date=int(time.time()),
             photo=file_id,
             caption=caption,
             reply_to=reply_to,
             media_group_id=media_group_id,
         )
-        self.history.setdefault(target.id, []).append(message)
-        await self._push({"message": message.as_dict()})
-        return message
 
     async def send_document(
         self,
@@ -518,26 +480,11 @@ class FakeTelegram:
         caption: str | None = None,
     ) -> Message:
         """`user` sends a file (as a document, uncompressed) in `chat`."""
-        target = self.chats[chat.id]
-        if target.type == "private":
-            user.started = True
-        message_id = self._next_message_id(target.id)
-        self.files[f"doc-{target.id}-{message_id}"] = data
-        message = Message(
-            chat=target,
-            message_id=message_id,
-            sender=user,
-            text=caption or "",
-            html=None,
-            entities=[],
-            reply_markup=None,
-            date=int(time.time()),
-            document=(name, data),
-            caption=caption,
+        message_id = self._next_message_id(chat.id)
+        self.files[f"doc-{chat.id}-{message_id}"] = data
+        return await self._from_user(
+            user, chat, caption or "", message_id=message_id, document=(name, data), caption=caption
         )
-        self.history.setdefault(target.id, []).append(message)
-        await self._push({"message": message.as_dict()})
-        return message
 
     async def send_location(
         self,
@@ -550,23 +497,46 @@ class FakeTelegram:
         venue: tuple[str, str] | None = None,
     ) -> Message:
         """`user` shares a location pin (or a live location, or a venue: title and address)."""
-        target = self.chats[chat.id]
-        if target.type == "private":
-            user.started = True
         location: dict[str, Any] = {"latitude": latitude, "longitude": longitude}
         if live_period:
             location["live_period"] = live_period
-        message = Message(
-            chat=target,
-            message_id=self._next_message_id(target.id),
-            sender=user,
-            text="",
-            html=None,
-            entities=[],
-            reply_markup=None,
-            date=int(time.time()),
+        return await self._from_user(
+            user,
+            chat,
+            "",
             location=None if venue else location,
             venue={"location": location, "title": venue[0], "address": venue[1]} if venue else None,
+        )
+
+    async def _from_user(
+        self,
+        user: FakeUser,
+        chat: FakeChat | FakeUser,
+        text: str,
+        message_id: int | None = None,
+        **fields: Any,
+    ) -> Message:
+        """A message `user` sends (its text, or a caption), delivered to the bot as an update."""
+        target = self.chats[chat.id]
+        if target.type != "private":
+            target.members.add(user.id)
+        else:
+            user.started = True  # writing to a bot opens the private chat, as in Telegram
+        entities = []
+        if match := re.match(r"/[A-Za-z0-9_]+(?:@[A-Za-z0-9_]+)?", text):
+            entities.append(
+                {"type": "bot_command", "offset": 0, "length": utf16_len(match.group())}
+            )
+        message = Message(
+            chat=target,
+            message_id=message_id or self._next_message_id(target.id),
+            sender=user,
+            text=text,
+            html=None,
+            entities=entities,
+            reply_markup=None,
+            date=int(time.time()),
+            **fields,
         )
         self.history.setdefault(target.id, []).append(message)
         await self._push({"message": message.as_dict()})
