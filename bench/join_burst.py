@@ -39,6 +39,7 @@ from sqlalchemy import func, select
 from bot.app import TuanBot
 from bot.config import Settings
 from bot.migrate import upgrade
+from bot.sandbox.telegram import CallbackQuery
 from bot.services.community import communities
 from bot.services.community.people import Actor
 from bot.services.kernel.sql import upsert
@@ -47,7 +48,6 @@ from bot.services.ordering.drop_format import parse_drop
 from models import Community, GroupBuy, Order, User
 from tests.fakegram import TOKEN, FakeTelegram, Limits
 from tests.fakegram.local import LocalSession
-from tests.fakegram.server import CallbackQuery
 
 ADMIN = Actor(user_id=1, is_admin=True)
 FIRST_USER = 100_000

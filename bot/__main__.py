@@ -1,4 +1,4 @@
-"""`python -m bot` — run tuanbot (long polling). Also: `migrate`, `check`, `i18n`.
+"""`python -m bot` — run tuanbot (long polling). Also: `migrate`, `check`, `i18n`, `sandbox`.
 
 Bad or missing settings stop it at once with one line naming the setting, never a traceback.
 """
@@ -137,11 +137,16 @@ def main(argv: list[str] | None = None) -> None:
         "command",
         nargs="?",
         default="run",
-        choices=["run", "migrate", "check", "i18n", "revision"],
+        choices=["run", "migrate", "check", "i18n", "revision", "sandbox"],
         help="run (default): migrate and serve; migrate; check settings; "
-        "i18n: update catalogs; revision -m MESSAGE: new migration",
+        "i18n: update catalogs; revision -m MESSAGE: new migration; "
+        "sandbox: try it in a browser, no Telegram needed",
     )
     parser.add_argument("-m", "--message", default="schema change", help="for revision")
+    parser.add_argument("--port", type=int, default=8088, help="sandbox: the page's port")
+    parser.add_argument("--fresh", action="store_true", help="sandbox: start over")
+    parser.add_argument("--lang", choices=["en", "zh"], default="en", help="sandbox: language")
+    parser.add_argument("--no-browser", action="store_true", help="sandbox: do not open one")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -150,6 +155,15 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)  # one line per update is noise
     if args.command == "revision":
         revision(args.message)
+        return
+    if args.command == "sandbox":
+        from bot.sandbox import run as sandbox
+
+        sandbox.main(
+            sandbox.Options(
+                port=args.port, fresh=args.fresh, language=args.lang, browser=not args.no_browser
+            )
+        )
         return
     {"run": run, "migrate": migrate, "check": check, "i18n": i18n}[args.command]()
 

@@ -9,7 +9,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from bot.i18n import LOCALES, Catalogs, extract_messages
-from tests.fakegram.html import parse_html
+from bot.sandbox.html import parse_html
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 TAG = re.compile(r"</?[a-z-]+")

@@ -22,8 +22,8 @@ from aiogram.exceptions import (
 )
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.sandbox.html import EntityParseError, parse_html
 from tests.fakegram import TOKEN, FakeTelegram, Fault, Limits
-from tests.fakegram.html import EntityParseError, parse_html
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from bot.formatting import coarse_time_left, esc, quote, split_message, time_left, utf16_len
 from bot.i18n import Catalogs
-from tests.fakegram.html import parse_html
+from bot.sandbox.html import parse_html
 
 CATALOGS = Catalogs("en")
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)

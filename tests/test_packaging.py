@@ -33,6 +33,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     names = zipfile.ZipFile(wheel).namelist()
     assert "locales/zh/LC_MESSAGES/messages.po" in names
     assert any(name.startswith("models/migrations/versions/0001_") for name in names)
+    # The sandbox's page ships with it (no build step, no CDN).
+    assert {"bot/sandbox/static/index.html", "bot/sandbox/static/app.js"} <= set(names)
     env = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", env], check=True)
     (packages,) = env.glob("lib/python*/site-packages")

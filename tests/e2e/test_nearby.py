@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot.sandbox.telegram import Fault
 from tests.e2e.conftest import RunningBot
 from tests.e2e.story import Story
-from tests.fakegram.server import Fault
 
 GATE = (31.2304, 121.4737)  # the pickup point
 NORTH_1_5_KM = (31.24389, 121.4737)  # 1.5 km north of it

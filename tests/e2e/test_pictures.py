@@ -8,9 +8,9 @@ import re
 from PIL import Image
 
 from bot.imaging.drop_picture import TILE, tile_origin
+from bot.sandbox.telegram import sample_image
 from tests.e2e.story import Story
 from tests.fakegram import FakeChat, Message
-from tests.fakegram.server import sample_image
 
 RED, GREEN, BLUE = (210, 30, 30), (30, 170, 60), (30, 60, 200)
 

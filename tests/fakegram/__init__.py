@@ -1,6 +1,6 @@
 """A local Bot API server that behaves like Telegram, for end-to-end tests and benchmarks."""
 
-from tests.fakegram.server import (
+from bot.sandbox.telegram import (
     BOT_ID,
     TOKEN,
     CallbackQuery,

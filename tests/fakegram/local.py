@@ -15,7 +15,7 @@ from aiogram.client.session.base import BaseSession
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
 
-from tests.fakegram.server import FakeTelegram, form_value
+from bot.sandbox.telegram import FakeTelegram, form_value
 
 
 class LocalSession(BaseSession):

@@ -1,4 +1,5 @@
-"""A local Bot API server that behaves like Telegram where it matters to tuanbot.
+"""A local Bot API server that behaves like Telegram where it matters to tuanbot: the sandbox's
+Telegram, and the end-to-end tests'.
 
 The bot talks to it over real HTTP with aiogram's own session (`TELEGRAM_API_URL`). Tests act as
 users through its control methods (`send`, `start`, `click`, …) and read what the bot did.
@@ -28,6 +29,7 @@ import itertools
 import json
 import math
 import mimetypes
+import pickle
 import re
 import time
 from collections import deque
@@ -39,7 +41,7 @@ import aiohttp
 from aiohttp import web
 from PIL import Image, UnidentifiedImageError
 
-from tests.fakegram.html import EntityParseError, parse_html, utf16_len
+from bot.sandbox.html import EntityParseError, parse_html, utf16_len
 
 TOKEN = "123456789:TEST-token-for-the-local-bot-api-server"
 BOT_ID = 123456789
@@ -335,6 +337,7 @@ class FakeTelegram:
         self.invite_links: dict[str, dict[str, Any]] = {}  # link -> chat_id, name, flags
         self.join_requests: dict[tuple[int, int], str] = {}  # (chat, user) -> pending|approved
         self.pinned: dict[int, int] = {}  # chat -> pinned message id
+        self.version = 0  # counts every change a watcher (the sandbox's page) may want to see
         self.uploads = 0  # photos the bot uploaded (not sent by file id)
         self.downloads = 0  # files the bot downloaded
         self._ids = itertools.count(10_001)
@@ -368,8 +371,8 @@ class FakeTelegram:
         site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         server = site._server
-        assert server is not None
-        bound = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        assert isinstance(server, asyncio.Server)
+        bound = server.sockets[0].getsockname()[1]
         self.url = f"http://127.0.0.1:{bound}"
         return self.url
 
@@ -383,6 +386,66 @@ class FakeTelegram:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    # -- watching (the sandbox's page) -------------------------------------------------------
+
+    def touch(self) -> None:
+        """Something a watcher should see changed outside the Bot API (e.g. the tour moved on)."""
+        self.version += 1
+        asyncio.get_running_loop().create_task(self._notify())
+
+    async def changed(self, timeout: float) -> None:
+        """Wait until anything changes, or `timeout` seconds."""
+        async with self._changed:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await self._changed.wait()
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    # -- keeping the world between runs (the sandbox) ---------------------------------------
+
+    def snapshot(self) -> bytes:
+        """Everyone, every chat and message, every file: what `restore` brings back."""
+        state = {
+            "users": self.users,
+            "chats": self.chats,
+            "history": self.history,
+            "files": self.files,
+            "commands": self.commands,
+            "invite_links": self.invite_links,
+            "join_requests": self.join_requests,
+            "pinned": self.pinned,
+            "next_update": self._peek(self._update_ids),
+            "next_user": self._peek(self._ids),
+            "next_group": self._peek(self._group_ids),
+            "uploads": self.uploads,
+        }
+        return pickle.dumps(state)
+
+    def restore(self, data: bytes) -> None:
+        global _SERIALS
+        state = pickle.loads(data)  # our own file, written by `snapshot`
+        self.users, self.chats, self.history = state["users"], state["chats"], state["history"]
+        self.files, self.commands = state["files"], state["commands"]
+        self.invite_links, self.join_requests = state["invite_links"], state["join_requests"]
+        self.pinned, self.uploads = state["pinned"], state["uploads"]
+        # Update ids go on from where they were: the bot's inbox has seen the earlier ones.
+        self._update_ids = itertools.count(state["next_update"])
+        self._ids = itertools.count(state["next_user"])
+        self._group_ids = itertools.count(state["next_group"])
+        for chat_id, messages in self.history.items():
+            last = max((m.message_id for m in messages), default=0)
+            self._message_ids[chat_id] = itertools.count(last + 1)
+        serials = [m.serial for messages in self.history.values() for m in messages]
+        _SERIALS = itertools.count(max(serials, default=0) + 1)
+
+    @staticmethod
+    def _peek(counter: itertools.count[int]) -> int:
+        """A counter's next value, taken and not lost (the counter is replaced on restore)."""
+        return next(counter)
 
     # -- the tests' side: people and what they do -----------------------------------------
 
@@ -745,6 +808,7 @@ class FakeTelegram:
     async def _log(self, entry: Request) -> None:
         if entry.method != "getUpdates" or entry.status != 200:
             self.requests.append(entry)
+            self.version += 1
         async with self._changed:
             self._changed.notify_all()
 
@@ -755,7 +819,7 @@ class FakeTelegram:
             return params
         form = await request.post()
         for key, value in form.items():
-            if hasattr(value, "file"):
+            if isinstance(value, web.FileField):
                 params[key] = (value.filename, value.file.read())
             else:
                 params[key] = form_value(str(value))
@@ -921,7 +985,8 @@ class FakeTelegram:
         self, chat: FakeChat, params: dict[str, Any], markup: dict[str, Any] | None, **media: Any
     ) -> Message:
         """A media message from the bot, its optional caption checked like a text."""
-        caption, entities = ("", [])
+        caption: str = ""
+        entities: list[dict[str, Any]] = []
         if params.get("caption"):
             caption, entities = self._text(params, "caption", 1024)
         message = Message(
@@ -995,7 +1060,8 @@ class FakeTelegram:
         message = self._own_message(params)
         if message.photo is None and message.document is None:
             raise TelegramError(400, "Bad Request: there is no caption in the message to edit")
-        caption, entities = ("", [])
+        caption: str = ""
+        entities: list[dict[str, Any]] = []
         if params.get("caption"):
             caption, entities = self._text(params, "caption", 1024)
         markup = self._markup(params)
@@ -1275,6 +1341,7 @@ class FakeTelegram:
     async def _push(self, update: dict[str, Any]) -> None:
         update = {"update_id": next(self._update_ids), **update}
         self.updates.append(update)
+        self.version += 1
         if self.webhook_url:
             self._webhook_queue.put_nowait(update)
         async with self._changed:
