@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import json
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +26,6 @@ from bot.sandbox.world import HOME, World
 STATIC = Path(__file__).parent / "static"
 MAX_UPLOAD = 12 * 1024 * 1024  # a little over Telegram's 10 MB, so the bot's own refusal shows
 _START_LINK = re.compile(r"^https://t\.me/([A-Za-z0-9_]+)\?start=([A-Za-z0-9_-]{1,64})$")
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class SandboxPage:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from bot.sandbox.run import DATABASE, NotTheSandboxDatabase, Options, Sandbox, sandbox_settings
 from tests.browser.conftest import Running, shot
@@ -172,3 +174,37 @@ async def test_the_world_is_kept_between_runs(tmp_path: Path) -> None:
     finally:
         again.stop.set()
         await again.task
+
+
+async def test_photos_uploaded_in_the_page_and_a_deep_link_for_a_newcomer(page: Any) -> None:
+    # Ada drafts, then uploads item 1's photo from the page, captioned #1.
+    await act_as(page, "Ada", "private")
+    await send(page, "/drop deadline=+1h\nHoney | 45 | jar")
+    await bot_said(page, "Draft drop")
+    await page.fill("#text", "#1 Wildflower, from the hills")
+    await page.set_input_files(
+        "#photo", files=[{"name": "honey.png", "mimeType": "image/png", "buffer": png_bytes()}]
+    )
+    await bot_said(page, "#1 Honey", "1 photo")
+    preview = await bot_said(page, "Draft drop")
+    drop_id = re.search(r"/publish (\d+)", await preview.inner_text())
+    assert drop_id
+    await send(page, f"/publish {drop_id.group(1)}")
+    await bot_said(page, "posted to 2 communities")
+    # Dan never opened a private chat: Details opens it through its start link.
+    await act_as(page, "Dan", "River Court")
+    post = await bot_said(page, "Group-buy", "Honey")
+    assert await post.locator("img").count() == 1  # the drop's picture
+    await post.get_by_role("button", name=re.compile("Details #1")).click()
+    await page.wait_for_function(
+        "() => document.getElementById('chat-title').textContent.includes('private')"
+    )
+    details = await bot_said(page, "Wildflower, from the hills")
+    assert await details.locator("img").count() == 1
+    assert page.errors == []
+
+
+def png_bytes() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (640, 480), (230, 170, 40)).save(out, "PNG")
+    return out.getvalue()
