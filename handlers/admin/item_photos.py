@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import io
 import re
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from aiogram import Bot, F, Router
 from aiogram.filters import StateFilter
@@ -32,6 +33,8 @@ _DESCRIPTION = re.compile(r"^\s*[#＃]\s*(\d{1,3})\s+(.+?)\s*$", re.DOTALL)
 _PREVIEW = re.compile(r"/publish (\d{1,9})")
 ALBUM_WAIT = 0.25  # seconds between looks for an album's captioned photo
 ALBUM_TRIES = 12
+
+T = TypeVar("T")
 
 
 def _is_admin(message: Message, actor: Actor) -> bool:
@@ -74,6 +77,17 @@ async def picture_file(message: Message, bot: Bot, session: AsyncSession, actor:
     position, _words = _target(message)
     if position is None and message.media_group_id is None:
         raise NotAnItemNumber()
+    # Refused items are refused before anything is sent back.
+    await _album_patiently(
+        message,
+        lambda: item_media.check_photo_target(
+            session,
+            actor,
+            drop_id=_previewed_drop(message),
+            position=position,
+            media_group_id=message.media_group_id,
+        ),
+    )
     data = io.BytesIO()
     await bot.download(document.file_id, destination=data)
     check = check_photo(data.getvalue())
@@ -88,31 +102,35 @@ async def picture_file(message: Message, bot: Bot, session: AsyncSession, actor:
 
 async def _add(message: Message, session: AsyncSession, actor: Actor, file_id: str) -> None:
     position, words = _target(message)
-    drop_id = _previewed_drop(message)
-    media = None
-    for attempt in range(ALBUM_TRIES):
-        try:
-            media = await item_media.add_photo(
-                session,
-                actor,
-                file_id,
-                drop_id=drop_id,
-                position=position,
-                media_group_id=message.media_group_id,
-            )
-            break
-        except NotAnItemNumber:
-            # An album's photos come as separate updates, handled at the same time: the
-            # captioned one may not be in yet.
-            if message.media_group_id is None or attempt == ALBUM_TRIES - 1:
-                raise
-            await asyncio.sleep(ALBUM_WAIT)
-    assert media is not None
+    media = await _album_patiently(
+        message,
+        lambda: item_media.add_photo(
+            session,
+            actor,
+            file_id,
+            drop_id=_previewed_drop(message),
+            position=position,
+            media_group_id=message.media_group_id,
+        ),
+    )
     if words is not None:
         media = await item_media.describe(session, actor, media.position, words, media.drop_id)
     if position is None:
         return  # an album's other photo: the captioned one answers for the album
     await message.answer(media_text(media))
+
+
+async def _album_patiently(message: Message, call: Callable[[], Awaitable[T]]) -> T:
+    """`call()`, tried again for a while when it is an album's uncaptioned photo and the
+    captioned one is not in yet (an album's photos come as separate updates, handled at once)."""
+    for _ in range(ALBUM_TRIES - 1):
+        try:
+            return await call()
+        except NotAnItemNumber:
+            if message.media_group_id is None:
+                raise
+            await asyncio.sleep(ALBUM_WAIT)
+    return await call()
 
 
 async def description(message: Message, session: AsyncSession, actor: Actor) -> None:

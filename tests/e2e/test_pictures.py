@@ -146,6 +146,9 @@ async def test_bad_photos_and_files_are_refused_and_change_nothing(story: Story)
     await said(await tg.send_document(admin, admin, "thin.png", thin, "#2"), "long and thin")
     huge = png((9000, 1100))
     await said(await tg.send_document(admin, admin, "huge.png", huge, "#2"), "too large")
+    # A good picture for an item the draft does not have is refused before it is sent back.
+    good = png((800, 600), GREEN)
+    await said(await tg.send_document(admin, admin, "x.png", good, "#9"), "has no item #9")
     assert tg.count("sendPhoto") == 0  # nothing was sent back for any of them
     # A good one is sent back as a photo and counts.
     sent = await tg.send_document(admin, admin, "milk.png", png((800, 600), GREEN), "#2")

@@ -66,6 +66,12 @@ async def test_refusals_change_nothing(session: AsyncSession, now: datetime) -> 
         await item_media.add_photo(session, ADMIN, f"f{n}", position=1)
     with pytest.raises(TooManyItemPhotos):
         await item_media.add_photo(session, ADMIN, "f5", position=1)
+    # The same refusals, checked before anything is added (a file is sent back only if not).
+    with pytest.raises(TooManyItemPhotos):
+        await item_media.check_photo_target(session, ADMIN, position=1)
+    with pytest.raises(NoSuchDraftItem):
+        await item_media.check_photo_target(session, ADMIN, position=9)
+    await item_media.check_photo_target(session, ADMIN, position=2)
     assert await photos(session) == 5
     # Once published, the drop's picture has gone out: no more photos for it.
     await make_community(session, now)

@@ -106,24 +106,18 @@ async def _item(session: AsyncSession, drop: Drop, position: int) -> DropItem:
 
 
 async def _media(session: AsyncSession, drop: Drop, item: DropItem) -> ItemMedia:
-    photos = await session.scalar(
-        select(func.count()).select_from(ItemPhoto).where(ItemPhoto.drop_item_id == item.id)
-    )
-    return ItemMedia(drop.id, item.position, item.name, photos or 0, item.description)
+    photos = await _photos_of(session, item)
+    return ItemMedia(drop.id, item.position, item.name, photos, item.description)
 
 
-@unit_of_work
-async def add_photo(
+async def _photo_target(
     session: AsyncSession,
     actor: Actor,
-    file_id: str,
-    *,
-    drop_id: int | None = None,
-    position: int | None = None,
-    media_group_id: str | None = None,
-) -> ItemMedia:
-    """Add a photo to an item of a draft. Without `position`, an album's photo goes to the item
-    its captioned sibling went to (`NotAnItemNumber` until that one is in)."""
+    drop_id: int | None,
+    position: int | None,
+    media_group_id: str | None,
+) -> tuple[Drop, DropItem]:
+    """The draft item a photo is for, refusing what `add_photo` would refuse."""
     actor.require_admin()
     if position is None:
         sibling = None
@@ -145,17 +139,54 @@ async def add_photo(
         drop_id, position = sibling
     drop = await _draft(session, actor, drop_id)
     item = await _item(session, drop, position)
-    # Positions are taken under the draft's lock, so two photos at once get 1 and 2.
-    await session.execute(select(Drop.id).where(Drop.id == drop.id).with_for_update())
+    if await _photos_of(session, item) >= PHOTOS_PER_ITEM:
+        raise TooManyItemPhotos(drop.id, position, PHOTOS_PER_ITEM)
+    return drop, item
+
+
+async def _photos_of(session: AsyncSession, item: DropItem) -> int:
     taken = await session.scalar(
         select(func.count()).select_from(ItemPhoto).where(ItemPhoto.drop_item_id == item.id)
     )
-    if (taken or 0) >= PHOTOS_PER_ITEM:
-        raise TooManyItemPhotos(drop.id, position, PHOTOS_PER_ITEM)
+    return taken or 0
+
+
+@read_only
+async def check_photo_target(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    drop_id: int | None = None,
+    position: int | None = None,
+    media_group_id: str | None = None,
+) -> None:
+    """Refuse now what `add_photo` would refuse: before a picture sent as a file is downloaded
+    and sent back as a photo, so a refused one leaves nothing behind."""
+    await _photo_target(session, actor, drop_id, position, media_group_id)
+
+
+@unit_of_work
+async def add_photo(
+    session: AsyncSession,
+    actor: Actor,
+    file_id: str,
+    *,
+    drop_id: int | None = None,
+    position: int | None = None,
+    media_group_id: str | None = None,
+) -> ItemMedia:
+    """Add a photo to an item of a draft. Without `position`, an album's photo goes to the item
+    its captioned sibling went to (`NotAnItemNumber` until that one is in)."""
+    drop, item = await _photo_target(session, actor, drop_id, position, media_group_id)
+    # Positions are taken under the draft's lock, so two photos at once get 1 and 2.
+    await session.execute(select(Drop.id).where(Drop.id == drop.id).with_for_update())
+    taken = await _photos_of(session, item)
+    if taken >= PHOTOS_PER_ITEM:
+        raise TooManyItemPhotos(drop.id, item.position, PHOTOS_PER_ITEM)
     session.add(
         ItemPhoto(
             drop_item_id=item.id,
-            position=(taken or 0) + 1,
+            position=taken + 1,
             file_id=file_id,
             media_group_id=media_group_id,
         )
