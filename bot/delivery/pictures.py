@@ -14,6 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import BufferedInputFile, Message
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -45,13 +46,21 @@ class DropPictures:
     ) -> Message:
         """Send the picture with `send` (one chat's sendPhoto): by file id when one is known,
         else drawn and uploaded, once, however many sends ask at the same time."""
-        file_id = picture.file_id or self._file_ids.get(picture.key)
+        file_id = self._file_ids.get(picture.key, picture.file_id)
         if file_id is not None:
-            return await send(file_id)
-        async with self._locks.setdefault(picture.key, asyncio.Lock()):
-            file_id = self._file_ids.get(picture.key)
-            if file_id is not None:
+            try:
                 return await send(file_id)
+            except TelegramBadRequest as error:
+                if "file" not in error.message.lower():
+                    raise
+                # Telegram no longer knows it (a file id is not forever): draw it again.
+                log.warning("picture %s: %s; uploading it again", picture.key, error.message)
+                if self._file_ids.get(picture.key) == file_id:
+                    del self._file_ids[picture.key]
+        async with self._locks.setdefault(picture.key, asyncio.Lock()):
+            fresh = self._file_ids.get(picture.key)
+            if fresh is not None and fresh != file_id:
+                return await send(fresh)
             upload = BufferedInputFile(await self.draw(picture), f"drop-{picture.drop_id}.jpg")
             sent = await send(upload)
             assert sent.photo, "Telegram answers a sendPhoto with the photo's sizes"

@@ -4,13 +4,27 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import datetime
 
+from aiogram import Bot
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
 from PIL import Image
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from bot.db import create_session_factory
+from bot.delivery.pictures import DropPictures
 from bot.imaging.drop_picture import TILE, tile_origin
+from bot.parts import Picture
 from bot.sandbox.telegram import sample_image
+from bot.services.kernel.effects import EffectBus
+from models import Drop, ItemPhoto
 from tests.e2e.story import Story
-from tests.fakegram import FakeChat, Message
+from tests.fakegram import TOKEN, FakeChat, FakeTelegram, Message
+from tests.world import make_community, publish
 
 RED, GREEN, BLUE = (210, 30, 30), (30, 170, 60), (30, 60, 200)
 
@@ -296,3 +310,39 @@ async def test_pictures_details_and_charts_in_chinese(chinese: Story) -> None:
     await story.ask(story.leader, "/report", "已私聊发送")
     await tg.wait_message(story.leader, "订单与销售额")
     await tg.wait_for(lambda: next((m for m in tg.sent(story.leader) if m.photo), None))
+
+
+async def test_a_picture_telegram_forgot_is_drawn_and_uploaded_again(
+    telegram: FakeTelegram, engine: AsyncEngine, session: AsyncSession, now: datetime
+) -> None:
+    """A file id is not forever: a post that finds its picture's refused draws it again, once,
+    and keeps the new id."""
+    await make_community(session, now)
+    drop_id = (await publish(session, "/drop\nEggs | 12\nMilk | 8", now)).drop_id
+    telegram.files["eggs-photo"] = photo_of(RED)
+    session.add(ItemPhoto(drop_item_id=1, position=1, file_id="eggs-photo"))
+    await session.commit()
+    group = telegram.group("Sunny Garden")
+    bot = Bot(
+        TOKEN,
+        session=AiohttpSession(api=TelegramAPIServer.from_base(telegram.url)),
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
+    await telegram.add_bot(group, telegram.user("Ada"))
+    pictures = DropPictures(bot, create_session_factory(engine, EffectBus()), "¥")
+    try:
+        stale = Picture(drop_id, 1, "a-file-id-telegram-forgot")
+        sent = await pictures.send(stale, lambda photo: bot.send_photo(group.id, photo))
+        again = await pictures.send(stale, lambda photo: bot.send_photo(group.id, photo))
+    finally:
+        await bot.session.close()
+    assert sent.photo and again.photo
+    assert telegram.uploads == 1 and pictures.drawn == 1
+    assert again.photo[-1].file_id == sent.photo[-1].file_id  # the new id, from then on
+    kept = await session.scalar(
+        select(Drop.picture_file_ids)
+        .where(Drop.id == drop_id)
+        .execution_options(populate_existing=True)
+    )
+    assert kept == {"1": sent.photo[-1].file_id}
+    assert near(tile_colour(telegram.files[sent.photo[-1].file_id], 0, 2), RED)
