@@ -208,3 +208,20 @@ def png_bytes() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (640, 480), (230, 170, 40)).save(out, "PNG")
     return out.getvalue()
+
+
+async def test_people_are_added_and_renamed_in_the_page(page: Any) -> None:
+    await page.fill("#new-name", "Erin")
+    await page.press("#new-name", "Enter")
+    await page.locator("#personas li", has_text="Erin").wait_for()
+    page.once("dialog", lambda dialog: dialog.accept("Caroline"))
+    await page.locator("#personas li", has_text="Carol").dblclick()
+    await page.locator("#personas li", has_text="Caroline").wait_for()
+    # Erin lives by Sunny Garden and talks to the bot like anyone: the bot knows her new name too.
+    await act_as(page, "Erin", "Sunny Garden")
+    await send(page, "/today")
+    await bot_said(page, "Nothing is open")
+    await act_as(page, "Caroline", "private")
+    await send(page, "/start")
+    await bot_said(page, "Hello, Caroline")
+    assert page.errors == []

@@ -15,6 +15,7 @@ const WORDS = {
     notStarted: "{name} has not opened a private chat with the bot yet: press START.",
     invite: "That is a group's invite link. In the sandbox, people are already in their groups.",
     noAnswer: "The bot did not answer the button (yet).",
+    rename: "New name for {name}:", renameHint: "Double-click to rename",
   },
   zh: {
     sandbox: "沙盒", tour: "▶ 导览", pause: "⏸ 暂停", resume: "▶ 继续",
@@ -27,6 +28,7 @@ const WORDS = {
     notStarted: "{name} 还没有开启与机器人的私聊：请点“开始”。",
     invite: "这是群邀请链接。在沙盒里，每个人已经在自己的群里了。",
     noAnswer: "机器人还没有回应这个按钮。",
+    rename: "{name} 的新名字：", renameHint: "双击改名",
   },
 };
 
@@ -148,6 +150,11 @@ function drawPeople() {
     item.className = person.id === view.me ? "active" : "";
     item.innerHTML = `<span>${escapeHtml(person.name)}</span><span class="role">${t(person.role)}</span>`;
     item.onclick = () => choose(person.id, null);
+    item.ondblclick = async () => {
+      const name = (window.prompt(t("rename", { name: person.name }), person.name) || "").trim();
+      if (name && name !== person.name) await api("/api/persona", { user: person.id, name });
+    };
+    item.title = t("renameHint");
     list.appendChild(item);
   }
   const me = persona(view.me);
