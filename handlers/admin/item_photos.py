@@ -74,9 +74,11 @@ async def picture_file(message: Message, bot: Bot, session: AsyncSession, actor:
         raise ImageRefused("not_image")
     if document.file_size is not None and document.file_size > MAX_BYTES:
         raise ImageRefused("too_big")
-    position, _words = _target(message)
+    position, words = _target(message)
     if position is None and message.media_group_id is None:
         raise NotAnItemNumber()
+    if words is not None:
+        item_media.check_description(words)
     # Refused items are refused before anything is sent back.
     await _album_patiently(
         message,
@@ -102,6 +104,8 @@ async def picture_file(message: Message, bot: Bot, session: AsyncSession, actor:
 
 async def _add(message: Message, session: AsyncSession, actor: Actor, file_id: str) -> None:
     position, words = _target(message)
+    if words is not None:
+        item_media.check_description(words)  # refused before the photo is added, not after
     media = await _album_patiently(
         message,
         lambda: item_media.add_photo(

@@ -151,6 +151,8 @@ async def test_bad_photos_and_files_are_refused_and_change_nothing(story: Story)
         await said(await tg.send_photo(admin, admin, "#1", image=photo_of(RED)), f"{n} photo")
     await said(await tg.send_photo(admin, admin, "#1"), "already has 5 photos")
 
+    # A description longer than an item may have: refused, and the photo not added either.
+    await said(await tg.send_photo(admin, admin, "#2 " + "fresh " * 100), "500 characters")
     # Pictures sent as files are checked as Telegram checks a photo.
     await said(await tg.send_document(admin, admin, "menu.pdf", b"%PDF-1.7", "#2"), "not a picture")
     await said(await tg.send_document(admin, admin, "x.png", b"junk", "#2"), "not a picture")

@@ -17,6 +17,7 @@ from bot.services.kernel.errors import (
     NoSuchDraftItem,
     NotAllowed,
     NotAnItemNumber,
+    TextTooLong,
     TooManyItemPhotos,
 )
 from bot.services.ordering import drops, item_media, joins
@@ -89,6 +90,10 @@ async def test_descriptions_are_set_and_cleared(session: AsyncSession, now: date
     assert media.description == "Whole milk, 1 L"
     media = await item_media.describe(session, ADMIN, 1, "", drop_id)
     assert media.description is None
+    with pytest.raises(TextTooLong):
+        await item_media.describe(session, ADMIN, 2, "x" * 501)
+    media = await item_media.describe(session, ADMIN, 2, "x" * 500)
+    assert media.description == "x" * 500
 
 
 async def test_tiles_and_details_follow_the_posts_numbers(

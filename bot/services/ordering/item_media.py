@@ -22,11 +22,13 @@ from bot.services.kernel.errors import (
     NoDraft,
     NoSuchDraftItem,
     NotAnItemNumber,
+    TextTooLong,
     TooManyItemPhotos,
 )
 from bot.services.kernel.uow import read_only, unit_of_work
 from bot.services.kernel.views import ItemView, group_buys_with_items
 from models import (
+    DESCRIPTION_LIMIT,
     PHOTOS_PER_ITEM,
     Community,
     Drop,
@@ -151,6 +153,11 @@ async def _photos_of(session: AsyncSession, item: DropItem) -> int:
     return taken or 0
 
 
+def check_description(text: str) -> None:
+    if len(text.strip()) > DESCRIPTION_LIMIT:
+        raise TextTooLong(DESCRIPTION_LIMIT)
+
+
 @read_only
 async def check_photo_target(
     session: AsyncSession,
@@ -201,6 +208,7 @@ async def describe(
 ) -> ItemMedia:
     """Set (or, with an empty text, clear) an item's description."""
     actor.require_admin()
+    check_description(text)
     drop = await _draft(session, actor, drop_id)
     item = await _item(session, drop, position)
     item.description = text.strip() or None
