@@ -157,7 +157,7 @@ class NoticeRenderer:
             )
             for chunk in chunks
         ]
-        if view.picture == "":
+        if not view.pictured:
             return parts  # no item has a photo: text only
         # One picture of every item. Its caption is the post when the post surely fits a caption
         # (decided on what never changes, so every edit has the messages it went out in), else

@@ -370,10 +370,7 @@ class FakeTelegram:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
-        server = site._server
-        assert isinstance(server, asyncio.Server)
-        bound = server.sockets[0].getsockname()[1]
-        self.url = f"http://127.0.0.1:{bound}"
+        self.url = bound_url(site)
         return self.url
 
     async def stop(self) -> None:
@@ -1346,6 +1343,13 @@ class FakeTelegram:
             self._webhook_queue.put_nowait(update)
         async with self._changed:
             self._changed.notify_all()
+
+
+def bound_url(site: web.TCPSite) -> str:
+    """Where a started local site listens (its port was 0: whatever was free)."""
+    server = site._server
+    assert isinstance(server, asyncio.Server)
+    return f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
 
 
 def sample_image(

@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.sandbox.telegram import FakeChat, FakeTelegram, FakeUser, Message
+from bot.sandbox.telegram import FakeChat, FakeTelegram, FakeUser, Message, bound_url
 from bot.sandbox.tour import Tour
 from bot.sandbox.world import HOME, World
 
@@ -60,9 +60,7 @@ class SandboxPage:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
-        server = site._server
-        assert isinstance(server, asyncio.Server)
-        return f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        return bound_url(site)
 
     async def stop(self) -> None:
         if self._runner is not None:

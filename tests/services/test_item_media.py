@@ -128,7 +128,7 @@ async def test_tiles_and_details_follow_the_posts_numbers(
 
     view = await drops.post_view(session, 1)
     assert view is not None
-    assert view.picture is None  # photos, not uploaded yet
+    assert view.pictured and view.picture is None  # photos, not uploaded yet
     assert [item.has_details for item in view.items] == [True, False, True]
     await item_media.remember_picture(session, drop_id, 1, "picture-file")
     view = await drops.post_view(session, 1)
@@ -140,7 +140,7 @@ async def test_a_drop_without_photos_stays_text_only(session: AsyncSession, now:
     drop_id = await draft(session, now, "/drop\nEggs | 12")
     await drops.publish(session, ADMIN, drop_id, None, now)
     view = await drops.post_view(session, 1)
-    assert view is not None and view.picture == ""
+    assert view is not None and not view.pictured and view.picture is None
 
 
 async def test_daily_figures_count_by_local_day(session: AsyncSession, now: datetime) -> None:

@@ -82,9 +82,12 @@ class PostView:
     pickup_date: date
     items: list[ItemView]
     drop_id: int = 0
-    # The drop picture's file id for this post's numbering, once uploaded; "" when no item has
-    # a photo (the post is text only), None when it is still to be drawn.
-    picture: str | None = ""
+    picture: str | None = None  # the drop picture's file id for this numbering, once uploaded
+
+    @property
+    def pictured(self) -> bool:
+        """Some item has a photo: the post is a picture; else it is text only."""
+        return any(item.photos for item in self.items)
 
 
 def resolve_times(
@@ -133,7 +136,7 @@ async def create_drop(
     )
     session.add(drop)
     await session.flush()
-    session.add_all(
+    items = [
         DropItem(
             drop_id=drop.id,
             position=position,
@@ -150,14 +153,11 @@ async def create_drop(
             description=item.description,
         )
         for position, item in enumerate(spec.items, start=1)
-    )
+    ]
+    session.add_all(items)
     if photo is not None:
         await session.flush()
-        first = await session.scalar(
-            select(DropItem.id).where(DropItem.drop_id == drop.id, DropItem.position == 1)
-        )
-        assert first is not None
-        session.add(ItemPhoto(drop_item_id=first, position=1, file_id=photo))
+        session.add(ItemPhoto(drop_item_id=items[0].id, position=1, file_id=photo))
     return DropPreview(
         drop_id=drop.id,
         deadline=spec.deadline,
@@ -280,9 +280,6 @@ async def post_view(session: AsyncSession, post_id: int) -> PostView | None:
         .group_by(ItemPhoto.drop_item_id)
     )
     photos: dict[int, int] = dict(counted.all())
-    picture = None if photos else ""
-    if photos and pictures:
-        picture = pictures.get(str(first.number))
     assert first.deadline is not None
     assert first.pickup_date is not None
     latest = await _latest_joiners(
@@ -299,7 +296,7 @@ async def post_view(session: AsyncSession, post_id: int) -> PostView | None:
             for gb, item, _, _ in rows
         ],
         drop_id=first_item.drop_id,
-        picture=picture,
+        picture=(pictures or {}).get(str(first.number)),
     )
 
 
