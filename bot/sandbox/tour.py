@@ -94,10 +94,15 @@ class TourRun:
     async def press(self, who: str, message: Message, data_prefix: str, text: str = "") -> str:
         """`who` presses the first button whose callback data starts with `data_prefix`."""
         button = next(
-            b
-            for b in message.buttons
-            if b.get("callback_data", "").startswith(data_prefix) and text in b["text"]
+            (
+                b
+                for b in message.buttons
+                if b.get("callback_data", "").startswith(data_prefix) and text in b["text"]
+            ),
+            None,
         )
+        if button is None:
+            raise RuntimeError(f"no {data_prefix!r} button on: {message.text[:80]}")
         query = await self.tg.click(self.person(who), message, button["text"])
         return await self.tg.wait_answer(query, timeout=30)
 
@@ -165,7 +170,21 @@ async def _pickup(run: TourRun) -> None:
 
 async def _return(run: TourRun) -> None:
     alice = run.person("Alice")
-    menu = await run.say("Alice", "/return")
+    sent = await run.tg.send(alice, alice, "/return")
+    # The menu, not whatever else reaches Alice meanwhile: the arrival's "ready" notice is
+    # queued and can come after her /return.
+    menu = await run.tg.wait_for(
+        lambda: next(
+            (
+                m
+                for m in run.tg.sent(alice)
+                if m.message_id > sent.message_id
+                and any(b.get("callback_data", "").startswith("ret:") for b in m.buttons)
+            ),
+            None,
+        ),
+        timeout=30,
+    )
     asked = len(run.tg.sent(alice))
     await run.press("Alice", menu, "ret:")
     await run.tg.wait_for(lambda: len(run.tg.sent(alice)) > asked, 30)  # "what is wrong?"
