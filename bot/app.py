@@ -39,6 +39,7 @@ from bot.delivery.post_refresher import PostRefresher
 from bot.delivery.progress import BroadcastMonitor
 from bot.delivery.sender import OutboxSender
 from bot.delivery.shared_budget import SharedBudget
+from bot.delivery.star_refunds import StarRefunder
 from bot.dialog_storage import DatabaseStorage
 from bot.i18n import Catalogs
 from bot.isolation import LeasedEventIsolation
@@ -49,6 +50,7 @@ from bot.services.community.broadcasts import Progress
 from bot.services.kernel.effects import EffectBus, Effects
 from bot.services.kernel.outbox import OutboxItem, Recipient
 from bot.services.ordering.live_posts import LivePost
+from bot.services.payments.amounts import STARS
 from bot.updates import UpdateRunner
 from handlers import commands, get_routers
 from handlers.notices import NoticeRenderer
@@ -123,7 +125,11 @@ class TuanBot:
             # Telegram's 20 a minute): the rest is for replies, nudges and notices.
             min_gap=3 * 60 / settings.send_rate_group,
         )
-        self.timekeeper = Timekeeper(self.session_factory)
+        stars = StarRefunder(self.bot, self.session_factory)
+        self.timekeeper = Timekeeper(
+            self.session_factory,
+            after_tick=stars.run if settings.payment_currency == STARS else None,
+        )
         self.effects.subscribe(self._on_committed)
         self.monitor = BroadcastMonitor(self.bot, self.session_factory, self._render_progress)
         self.dispatcher = Dispatcher(
@@ -137,6 +143,7 @@ class TuanBot:
             self.catalogs,
             partial(explain, currency=settings.currency),
         )
+        self.dispatcher["delivery_log"] = self.delivery_log  # handlers note what Telegram refused
         self.dispatcher.include_routers(*get_routers())
         self.dispatcher.startup.register(self._on_startup)
         self.dispatcher.shutdown.register(self._on_shutdown)

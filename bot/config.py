@@ -49,6 +49,34 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     # /near: how far a resident is shown pickup points (kilometres).
     nearby_radius_km: float = Field(default=2, gt=0, le=100)
+    # Payment in advance (Telegram Payments): the provider token from @BotFather; unset, and the
+    # currency not Telegram Stars (XTR), residents pay at pickup.
+    payment_provider_token: SecretStr | None = None
+    payment_currency: str = "CNY"
+    # Minutes an unpaid reservation holds (it lapses at the deadline too, whichever is first).
+    pay_within: int = Field(default=15, ge=1, le=24 * 60)
+
+    @property
+    def payments_on(self) -> bool:
+        """Whether a drop can be paid in advance (Stars need no provider token)."""
+        return self.payment_provider_token is not None or self.payment_currency == "XTR"
+
+    @field_validator("payment_provider_token")
+    @classmethod
+    def _provider_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if not re.fullmatch(r"[\x21-\x7e]{8,256}", value.get_secret_value().strip()):
+            raise ValueError("must be the payment provider token @BotFather gave you")
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("payment_currency")
+    @classmethod
+    def _payment_currency(cls, value: str) -> str:
+        value = value.strip().upper()
+        if not re.fullmatch(r"[A-Z]{3}", value):
+            raise ValueError("must be a three-letter ISO 4217 code such as CNY, or XTR for Stars")
+        return value
 
     @field_validator("bot_token")
     @classmethod

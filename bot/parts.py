@@ -38,6 +38,19 @@ class Picture:
 
 
 @dataclass(frozen=True)
+class Invoice:
+    """A Telegram Payments invoice for one price (`sendInvoice`)."""
+
+    title: str
+    description: str
+    payload: str
+    currency: str
+    label: str
+    amount: int  # smallest units of `currency`
+    provider_token: str  # "" for Telegram Stars
+
+
+@dataclass(frozen=True)
 class Part:
     text: str
     markup: InlineKeyboardMarkup | None = None
@@ -45,6 +58,7 @@ class Part:
     photos: tuple[str, ...] = ()  # send these (Telegram file ids) as an album instead of text
     venue: Venue | None = None  # send this place instead of text
     picture: Picture | None = None  # send this picture, the text as its caption
+    invoice: Invoice | None = None  # send this invoice instead of text
 
 
 def digest(parts: Sequence[Part]) -> str:
@@ -56,6 +70,7 @@ def digest(parts: Sequence[Part]) -> str:
         hashed.update(repr(part.venue).encode())
         # The picture by what it shows, not by its file id (known only after the first upload).
         hashed.update(part.picture.key.encode() if part.picture else b"-")
+        hashed.update(part.invoice.payload.encode() if part.invoice else b"-")
         hashed.update(part.markup.model_dump_json().encode() if part.markup else b"-")
     return hashed.hexdigest()[:16]
 

@@ -16,6 +16,7 @@ from handlers.admin import (
     drops,
     export,
     item_photos,
+    refunds,
     settle,
     shipping,
 )
@@ -40,7 +41,17 @@ from handlers.leader import (
     shortage,
     statement,
 )
-from handlers.resident import apply, details, invite, join, nearby, orders, points, returns
+from handlers.resident import (
+    apply,
+    details,
+    invite,
+    join,
+    nearby,
+    orders,
+    payments,
+    points,
+    returns,
+)
 
 
 def get_routers() -> list[Router]:
@@ -49,6 +60,7 @@ def get_routers() -> list[Router]:
         returns.router(),
         apply.router(),
         join.router(),
+        payments.router(),
         details.router(),
         orders.router(),
         points.router(),
@@ -73,6 +85,7 @@ def get_routers() -> list[Router]:
         broadcast.router(),
         shipping.router(),
         settle.router(),
+        refunds.router(),
         export.router(),
         after_sale.router(),
         applications.router(),

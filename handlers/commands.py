@@ -65,6 +65,8 @@ ADMIN: list[Command] = [
     ("shipping", "[YYYY-MM-DD]", __("what to load for each pickup point, by route (with CSV)")),
     ("settle", "community_id [amount]", __("record a commission payout to a leader")),
     ("export", "[from] [to]", __("the orders of a period as CSV")),
+    ("refunds", "", __("refunds owed to residents who paid in advance, oldest first")),
+    ("refunded", "id|YYYY-MM-DD|all", __("mark refunds made at the payment provider")),
     ("status", "", __("the health of delivery: queue, failures, 429s")),
     ("applications", "", __("applications to lead a pickup point, to decide")),
 ]

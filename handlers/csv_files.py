@@ -115,6 +115,9 @@ def orders_file(name: str, rows: Sequence[OrderRow], tz: ZoneInfo) -> BufferedIn
             _("picked up at"),
             _("commission"),
             _("points"),
+            _("paid in advance"),
+            _("refunds made"),
+            _("refunds owed"),
         ],
         (
             [
@@ -135,6 +138,9 @@ def orders_file(name: str, rows: Sequence[OrderRow], tz: ZoneInfo) -> BufferedIn
                 _when(row.picked_up_at, tz),
                 _money(row.commission),
                 row.points,
+                _money(row.paid),
+                _money(row.refunds_made),
+                _money(row.refunds_owed),
             ]
             for row in rows
         ),

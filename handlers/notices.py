@@ -17,9 +17,9 @@ from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.formatting import split_message
+from bot.formatting import money, split_message
 from bot.i18n import Catalogs, private_language
-from bot.parts import NotYet, Part, Picture, Unrenderable, Venue
+from bot.parts import Invoice, NotYet, Part, Picture, Unrenderable, Venue
 from bot.services.community import broadcasts
 from bot.services.kernel.clock import utcnow
 from bot.services.kernel.outbox import OutboxItem, Recipient
@@ -36,21 +36,25 @@ from bot.services.notices import (
     DecisionNotice,
     DropPostNotice,
     GroupAckNotice,
+    InvoiceNotice,
+    LapsedNotice,
     LeaderApplicationNotice,
     NudgeNotice,
     Payload,
     PayoutNotice,
     PlaceLine,
     ReadyNotice,
+    RefundedNotice,
     ShortNotice,
     UnreachableNotice,
     WelcomeNotice,
 )
 from bot.services.ordering import drops
 from bot.services.ordering.live_posts import LivePost
+from bot.services.payments import checkout
 from handlers.admin.keyboards import decide_application, decide_buttons, stop_broadcast
 from handlers.keyboards import details_button, join_button, start_keyboard
-from handlers.texts import after_sale, books, community, ordering, pickup
+from handlers.texts import after_sale, books, community, ordering, payments, pickup
 from models import GroupBuyState
 
 P = TypeVar("P", bound=Payload)
@@ -128,7 +132,40 @@ class NoticeRenderer:
                 return [Part(text, start_keyboard(self.bot_username, "codes"))]
             case AdminAlertNotice():
                 return _parts(community.admin_alert(_all(items, AdminAlertNotice)))
+            case InvoiceNotice(order_id=order_id):
+                return [await self._invoice(session, order_id)]
+            case LapsedNotice() as notice:
+                return _parts(payments.lapsed(notice))
+            case RefundedNotice() as notice:
+                return _parts(payments.refunded(notice, currency))
         raise Unrenderable(f"no wording for {items[0].kind}")
+
+    async def _invoice(self, session: AsyncSession, order_id: int) -> Part:
+        facts = await checkout.invoice_facts(
+            session, order_id, self.settings.payment_currency, utcnow()
+        )
+        if facts is None:
+            raise Unrenderable("the reservation no longer holds")
+        token = self.settings.payment_provider_token
+        return Part(
+            "",
+            invoice=Invoice(
+                title=payments.invoice_title(facts.number, facts.name),
+                description=payments.invoice_description(
+                    facts.community,
+                    facts.name,
+                    facts.quantity,
+                    facts.unit,
+                    money(facts.unit_price, self.settings.currency),
+                    facts.pickup_date,
+                ),
+                payload=facts.payload,
+                currency=self.settings.payment_currency,
+                label=payments.invoice_label(facts.name, facts.quantity),
+                amount=facts.amount,
+                provider_token=token.get_secret_value() if token else "",
+            ),
+        )
 
     async def _drop_post(self, session: AsyncSession, post_id: int) -> list[Part]:
         view = await drops.post_view(session, post_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from aiogram.utils.i18n import gettext as _
 
 from handlers.parsing import BadUsage, WrongPlace
-from handlers.texts import after_sale, books, community, ordering, pickup
+from handlers.texts import after_sale, books, community, ordering, payments, pickup
 
 
 def explain(error: Exception, currency: str = "¥") -> str | None:
@@ -28,4 +28,5 @@ def explain(error: Exception, currency: str = "¥") -> str | None:
         or after_sale.refusal(error)
         or books.refusal(error, currency)
         or community.refusal(error)
+        or payments.refusal(error)
     )

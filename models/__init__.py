@@ -8,6 +8,7 @@ from models.drops import DESCRIPTION_LIMIT, PHOTOS_PER_ITEM, Drop, DropItem, Dro
 from models.enums import CodeState, DropState, GroupBuyState, OrderState, OutboxState, PostState
 from models.group_buys import GroupBuy, Handover, Order, PickupCode, WrongCode
 from models.outbox import Broadcast, DeliveryEvent, InboxUpdate, OutboxMessage
+from models.payments import Payment, Refund, RefundReason
 from models.people import DEFAULT_COMMISSION_RATE, Community, User
 from models.recruiting import ApplicationState, LeaderApplication, Referral
 
@@ -39,9 +40,12 @@ __all__ = [
     "OrderState",
     "OutboxMessage",
     "OutboxState",
+    "Payment",
     "PickupCode",
     "PostState",
     "Referral",
+    "Refund",
+    "RefundReason",
     "RequestKind",
     "RequestState",
     "Shipment",

@@ -41,6 +41,9 @@ class Drop(Base):
     # of its first tile ("1" nearly always; a community with live items numbers on after them):
     # every later post sends this file id instead of uploading the picture again.
     picture_file_ids: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    # Paid in advance: a join reserves, and the reservation lapses unpaid after this many
+    # minutes (or at the deadline). None: paid at pickup.
+    pay_within: Mapped[int | None] = mapped_column(Integer)
 
 
 class DropItem(Base):

@@ -30,7 +30,9 @@ class GroupBuyState(StrEnum):
 class OrderState(StrEnum):
     """One resident in one group-buy."""
 
-    JOINED = "joined"
+    RESERVED = "reserved"  # prepaid item: quantity held until paid (or it lapses)
+    LAPSED = "lapsed"  # prepaid item: not paid in time; quantity released
+    JOINED = "joined"  # a member (in a prepaid item: paid)
     CANCELLED = "cancelled"
     CONFIRMED = "confirmed"  # the group-buy formed
     FAILED = "failed"  # the group-buy did not form; nothing is owed

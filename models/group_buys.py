@@ -50,6 +50,7 @@ class GroupBuy(Base):
     min_members: Mapped[int] = mapped_column(Integer)
     purchase_limit: Mapped[int | None] = mapped_column(Integer)
     members: Mapped[int] = mapped_column(Integer, default=0)  # residents in state `joined`
+    pay_within: Mapped[int | None] = mapped_column(Integer)  # the drop's: prepaid when set
     last_seq: Mapped[int] = mapped_column(Integer, default=0)  # "No. 7 joined"
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -124,6 +125,9 @@ class Order(Base):
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     picked_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Prepaid items: until when an unpaid reservation holds; when it was paid.
+    reserved_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @hybrid_property
     def delivered(self) -> int:

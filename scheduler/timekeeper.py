@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -27,6 +27,7 @@ from bot.services.community import nearby
 from bot.services.kernel import dialogs, inbox, outbox
 from bot.services.kernel.clock import utcnow
 from bot.services.ordering import closing, drops, nudges
+from bot.services.payments import reservations
 from bot.services.pickup import guessing, reminders
 
 log = logging.getLogger(__name__)
@@ -34,9 +35,14 @@ log = logging.getLogger(__name__)
 
 class Timekeeper:
     def __init__(
-        self, session_factory: async_sessionmaker[AsyncSession], sweep_seconds: float = 15.0
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        sweep_seconds: float = 15.0,
+        after_tick: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self.session_factory = session_factory
+        # Work that talks to Telegram on every tick (refunds in Stars), after the services ran.
+        self.after_tick = after_tick
         self.sweep_seconds = sweep_seconds
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self._lock = asyncio.Lock()
@@ -115,13 +121,16 @@ class Timekeeper:
                 # timekeeper (new deadlines) as effects of their commits.
                 async with self.session_factory() as session:
                     deadlines = await drops.post_due(session, now)
+                    lapsed = await reservations.lapse_due(session, now)
                     closed = await closing.close_due(session, now)
                     nudged = await nudges.nudge_due(session, now)
                     reminded = await reminders.auto_remind(session, now)
-                if deadlines or closed or nudged or reminded:
+                if deadlines or closed or nudged or reminded or lapsed:
                     log.info(
-                        "tick: %d posts out, %d items closed, %d nudges, %d reminders",
+                        "tick: %d posts out, %d reservations lapsed, %d items closed, "
+                        "%d nudges, %d reminders",
                         len(deadlines),
+                        lapsed,
                         len(closed),
                         nudged,
                         reminded,
@@ -129,3 +138,8 @@ class Timekeeper:
             except Exception:
                 # The next tick or sweep tries again; nothing is half-done (one transaction each).
                 log.exception("tick failed")
+            if self.after_tick is not None:
+                try:
+                    await self.after_tick()
+                except Exception:
+                    log.exception("after the tick")

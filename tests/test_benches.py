@@ -113,6 +113,18 @@ async def test_rush_sells_no_more_than_the_stock_and_confirms_everyone() -> None
     assert int(found.group(3)) <= 2  # only those it cannot write to, and together
 
 
+async def test_prepaid_rush_answers_every_pre_checkout() -> None:
+    line = await last_line("prepaid_rush.py", "--presses", "40", "--payers", "8")
+    found = re.fullmatch(
+        rf"prepaid_rush: 40 presses p99 {NUMBER} s; 8 pre-checkouts p50 {NUMBER} s "
+        rf"p99 {NUMBER} s max {NUMBER} s, (\d+) answered ok, (\d+) paid members",
+        line,
+    )
+    assert found, line
+    assert (found.group(5), found.group(6)) == ("8", "8")  # every reservation held and was paid
+    assert float(found.group(4)) < 10  # within Telegram's deadline, or the payment failed
+
+
 async def test_close_codes_every_buyer() -> None:
     lines = await output_of(
         "close.py",

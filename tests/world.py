@@ -63,10 +63,17 @@ async def make_resident(
 
 
 async def publish(
-    session: AsyncSession, text: str, now: datetime, at: time | None = None
+    session: AsyncSession,
+    text: str,
+    now: datetime,
+    at: time | None = None,
+    pay_within: int | None = None,
 ) -> drops.Publication:
+    """Draft and publish; `pay_within` (minutes): on a platform that takes payment in advance."""
     spec = parse_drop(text)
-    preview = await drops.create_drop(session, ADMIN, spec, text, SHANGHAI, now)
+    preview = await drops.create_drop(
+        session, ADMIN, spec, text, SHANGHAI, now, pay_within=pay_within
+    )
     return await drops.publish(session, ADMIN, preview.drop_id, at, now)
 
 

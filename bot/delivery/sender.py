@@ -46,7 +46,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import InputMediaPhoto
+from aiogram.types import InputMediaPhoto, LabeledPrice
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.events import DeliveryLog
@@ -314,6 +314,18 @@ class OutboxSender:
                 lambda photo: self.bot.send_photo(
                     chat_id, photo, caption=part.text or None, reply_markup=part.markup
                 ),
+            )
+            return sent.message_id
+        if part.invoice is not None:
+            bill = part.invoice
+            sent = await self.bot.send_invoice(
+                chat_id,
+                title=bill.title,
+                description=bill.description,
+                payload=bill.payload,
+                currency=bill.currency,
+                prices=[LabeledPrice(label=bill.label, amount=bill.amount)],
+                provider_token=bill.provider_token or None,
             )
             return sent.message_id
         if part.venue is not None:

@@ -217,6 +217,8 @@ class Message:
     media_group_id: str | None = None
     location: dict[str, Any] | None = None  # {"latitude", "longitude"[, "live_period"]}
     venue: dict[str, Any] | None = None  # {"location", "title", "address"}
+    invoice: dict[str, Any] | None = None  # as Telegram shows it, plus "payload" (kept back)
+    successful_payment: dict[str, Any] | None = None  # a user's receipt (a service message)
     serial: int = field(default_factory=lambda: next(_SERIALS))  # order across every chat
 
     @property
@@ -253,6 +255,10 @@ class Message:
             }
             if self.caption:
                 data["caption"] = self.caption
+        elif self.invoice is not None:
+            data["invoice"] = {k: v for k, v in self.invoice.items() if k != "payload"}
+        elif self.successful_payment is not None:
+            data["successful_payment"] = self.successful_payment
         elif self.venue is not None:
             data["venue"] = self.venue
             data["location"] = self.venue["location"]
@@ -301,6 +307,25 @@ class CallbackQuery:
 
 
 @dataclass
+class PreCheckout:
+    """A resident pressed Pay: Telegram asks the bot, and waits `PRE_CHECKOUT_SECONDS`."""
+
+    id: str
+    user: FakeUser
+    invoice: Message
+    asked_at: float
+    answered: bool = False
+    ok: bool | None = None
+    error_message: str | None = None
+
+
+PRE_CHECKOUT_SECONDS = 10.0  # Telegram's: unanswered by then, the payment fails
+CURRENCIES = frozenset(
+    {"CNY", "HKD", "TWD", "USD", "EUR", "GBP", "JPY", "SGD", "RUB", "INR", "BRL", "XTR"}
+)
+
+
+@dataclass
 class Request:
     method: str
     params: dict[str, Any]
@@ -328,6 +353,9 @@ class FakeTelegram:
         self.polls = 0  # getUpdates calls so far
         self._replays: list[dict[str, Any]] = []
         self.callbacks: dict[str, CallbackQuery] = {}
+        self.pre_checkouts: dict[str, PreCheckout] = {}
+        self.charges = 0  # successful payments made
+        self.star_refunds: list[tuple[int, str]] = []  # (user, charge id) refunded in Stars
         # Every file a user sent or the bot uploaded, by file id: the bot may send them on by id
         # and download them (`getFile`).
         self.files: dict[str, bytes] = {}
@@ -645,6 +673,58 @@ class FakeTelegram:
             }
         )
         return query
+
+    async def pay(
+        self, user: FakeUser, invoice: Message, *, currency: str | None = None
+    ) -> Message | str:
+        """`user` pays `invoice`: the bot is asked (pre-checkout) and has 10 seconds to say yes.
+        Returns the receipt message the bot then gets, or why the payment did not go through
+        (the bot's error message, or "expired"). `currency` forges the query's currency."""
+        if invoice.invoice is None:
+            raise LookupError("not an invoice")
+        query = PreCheckout(str(next(self._callback_ids)), user, invoice, asked_at=time.monotonic())
+        self.pre_checkouts[query.id] = query
+        await self._push(
+            {
+                "pre_checkout_query": {
+                    "id": query.id,
+                    "from": user.as_dict(),
+                    "currency": currency or invoice.invoice["currency"],
+                    "total_amount": invoice.invoice["total_amount"],
+                    "invoice_payload": invoice.invoice["payload"],
+                }
+            }
+        )
+        with contextlib.suppress(TimeoutError):
+            await self.wait_for(lambda: query.answered, PRE_CHECKOUT_SECONDS)
+        if not query.answered:
+            return "expired"
+        if not query.ok:
+            return query.error_message or ""
+        return await self.receipt(user, invoice)
+
+    async def receipt(self, user: FakeUser, invoice: Message, charge: str | None = None) -> Message:
+        """The service message that tells the bot a payment went through (Telegram sends it
+        again, with the same charge id, if the bot did not take it)."""
+        assert invoice.invoice is not None
+        self.charges += 1
+        charge = charge or f"tg-charge-{self.charges}"
+        stars = invoice.invoice["currency"] == "XTR"
+        return await self._from_user(
+            user,
+            user,
+            "",
+            successful_payment={
+                "currency": invoice.invoice["currency"],
+                "total_amount": invoice.invoice["total_amount"],
+                "invoice_payload": invoice.invoice["payload"],
+                "telegram_payment_charge_id": charge,
+                "provider_payment_charge_id": "" if stars else f"provider-{charge}",
+            },
+        )
+
+    def invoices(self, user: FakeUser) -> list[Message]:
+        return [m for m in self.sent(user) if m.invoice is not None]
 
     async def redeliver(self, *updates: int) -> None:
         """Send already confirmed updates again, as Telegram does when a bot's acknowledgement
@@ -1117,6 +1197,91 @@ class FakeTelegram:
         )
         self.history.setdefault(chat.id, []).append(message)
         return message.as_dict()
+
+    async def _m_sendInvoice(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._writable_chat(params)
+        title, description = str(params.get("title") or ""), str(params.get("description") or "")
+        payload, currency = str(params.get("payload") or ""), str(params.get("currency") or "")
+        if not 1 <= len(title) <= 32:
+            raise TelegramError(400, "Bad Request: TITLE_INVALID")
+        if not 1 <= len(description) <= 255:
+            raise TelegramError(400, "Bad Request: DESCRIPTION_INVALID")
+        if not 1 <= len(payload.encode()) <= 128:
+            raise TelegramError(400, "Bad Request: PAYLOAD_INVALID")
+        if currency not in CURRENCIES:
+            raise TelegramError(400, "Bad Request: CURRENCY_INVALID")
+        token = str(params.get("provider_token") or "")
+        if (currency == "XTR") == bool(token):
+            raise TelegramError(400, "Bad Request: PAYMENT_PROVIDER_INVALID")
+        prices = params.get("prices")
+        if isinstance(prices, str):
+            prices = json.loads(prices)
+        if not isinstance(prices, list) or not prices:
+            raise TelegramError(400, "Bad Request: prices must be non-empty")
+        if currency == "XTR" and len(prices) != 1:
+            raise TelegramError(400, "Bad Request: STARS_INVOICE_INVALID")
+        total = 0
+        for price in prices:
+            label, amount = price.get("label"), price.get("amount")
+            if not label or not isinstance(amount, int):
+                raise TelegramError(400, "Bad Request: LABELED_PRICE_INVALID")
+            total += amount
+        if total <= 0:
+            raise TelegramError(400, "Bad Request: CURRENCY_TOTAL_AMOUNT_INVALID")
+        message = Message(
+            chat=chat,
+            message_id=self._next_message_id(chat.id),
+            sender=self.bot,
+            text=f"{title}\n{description}",
+            html=None,
+            entities=[],
+            reply_markup=self._markup(params),
+            date=int(time.time()),
+            invoice={
+                "title": title,
+                "description": description,
+                "start_parameter": str(params.get("start_parameter") or ""),
+                "currency": currency,
+                "total_amount": total,
+                "payload": payload,
+            },
+        )
+        self.history.setdefault(chat.id, []).append(message)
+        return message.as_dict()
+
+    async def _m_answerPreCheckoutQuery(self, params: dict[str, Any]) -> bool:
+        query = self.pre_checkouts.get(str(params.get("pre_checkout_query_id")))
+        late = query is not None and time.monotonic() - query.asked_at > PRE_CHECKOUT_SECONDS
+        if query is None or query.answered or late:
+            raise TelegramError(
+                400,
+                "Bad Request: query is too old and response timeout expired or query ID is invalid",
+            )
+        ok = params.get("ok") in (True, "true", "True")
+        error = params.get("error_message")
+        if not ok and not error:
+            raise TelegramError(400, "Bad Request: ERROR_MESSAGE_EMPTY")
+        query.answered, query.ok, query.error_message = True, ok, error
+        async with self._changed:
+            self._changed.notify_all()
+        return True
+
+    async def _m_refundStarPayment(self, params: dict[str, Any]) -> bool:
+        user_id = _int_or_none(params.get("user_id"))
+        charge = str(params.get("telegram_payment_charge_id") or "")
+        paid = [
+            m
+            for m in self.history.get(user_id or 0, [])
+            if m.successful_payment is not None
+            and m.successful_payment["telegram_payment_charge_id"] == charge
+            and m.sender.id == user_id
+        ]
+        if not paid or paid[0].successful_payment["currency"] != "XTR":  # type: ignore[index]
+            raise TelegramError(400, "Bad Request: CHARGE_NOT_FOUND")
+        if (user_id, charge) in self.star_refunds:
+            raise TelegramError(400, "Bad Request: CHARGE_ALREADY_REFUNDED")
+        self.star_refunds.append((user_id, charge))  # type: ignore[arg-type]
+        return True
 
     async def _m_createChatInviteLink(self, params: dict[str, Any]) -> dict[str, Any]:
         chat = self._chat(params)

@@ -40,11 +40,17 @@ class Kind(StrEnum):
     LEADER_APPLICATION = "leader_application"  # private, to each admin: someone applies to lead
     APPLICATION_DECISION = "application_decision"  # private, to the applicant
     WELCOME = "welcome"  # group: neighbours who found it nearby and were let in
+    INVOICE = "invoice"  # private: pay for your reservation (Telegram Payments)
+    LAPSED = "lapsed"  # private: your reservation was not paid in time and was released
+    REFUNDED = "refunded"  # private: the refund you were owed was made
 
 
 # Lower goes first. Codes and arrival news before posts; broadcasts last.
 PRIORITY: dict[Kind, int] = {
+    Kind.INVOICE: 5,
     Kind.CLOSED: 10,
+    Kind.LAPSED: 10,
+    Kind.REFUNDED: 30,
     Kind.READY: 10,
     Kind.SHORT: 10,
     Kind.CLOSED_GROUP: 20,
@@ -159,7 +165,7 @@ class GroupAckNotice(Payload):
     KIND = Kind.GROUP_ACK
     user_id: int
     name: str
-    action: str  # "joined" | "added" | "left" | "asked" (leaving needs the admins)
+    action: str  # "joined" | "added" | "reserved" (prepaid) | "left" | "asked" (needs the admins)
     number: int
     item: str
     quantity: int
@@ -259,6 +265,33 @@ class DecisionNotice(Payload):
     amount: int
 
 
+# -- Payments in advance ----------------------------------------------------------------------
+
+
+class InvoiceNotice(Payload):
+    """The invoice of one reservation, drawn when it is sent: nothing goes once it is not held."""
+
+    KIND = Kind.INVOICE
+    order_id: int
+
+
+class LapsedNotice(Payload):
+    KIND = Kind.LAPSED
+    community: str
+    number: int
+    name: str
+    quantity: int
+
+
+class RefundedNotice(Payload):
+    KIND = Kind.REFUNDED
+    community: str
+    number: int
+    name: str
+    amount: int
+    currency: str
+
+
 # -- Books ----------------------------------------------------------------------------------
 
 
@@ -353,6 +386,9 @@ TYPES: dict[Kind, type[Payload]] = {
         LeaderApplicationNotice,
         ApplicationDecisionNotice,
         WelcomeNotice,
+        InvoiceNotice,
+        LapsedNotice,
+        RefundedNotice,
     )
 }
 

@@ -109,6 +109,18 @@ async def status(message: Message, session: AsyncSession, now: datetime, actor: 
     )
     if view.last_failure:
         lines.append(_("Last failure: {error}").format(error=esc(view.last_failure)))
+    if view.reservations_held or view.reservations_lapsed or said.get("pre_checkout"):
+        lines.append(
+            _(
+                "Paying in advance: {held} reservations waiting for payment, {lapsed} lapsed "
+                "unpaid in the last day; pre-checkouts not answered in time in the last hour: "
+                "{late}."
+            ).format(
+                held=view.reservations_held,
+                lapsed=view.reservations_lapsed,
+                late=said.get("pre_checkout", 0),
+            )
+        )
     await answer(message, "\n".join(lines))
 
 

@@ -31,7 +31,10 @@ async def draft(
     text = message.text or message.caption or ""
     spec = parse_drop(text)
     photo = message.photo[-1].file_id if message.photo else None
-    preview = await drops.create_drop(session, actor, spec, text, settings.zone, now, photo)
+    pay_within = settings.pay_within if settings.payments_on else None
+    preview = await drops.create_drop(
+        session, actor, spec, text, settings.zone, now, photo, pay_within
+    )
     await answer(message, draft_preview(preview, settings.zone, now, settings.currency))
 
 

@@ -68,6 +68,13 @@ async def export_orders(
         commission=money(sum(r.commission for r in rows), settings.currency),
         points=sum(r.points for r in rows),
     )
+    paid = sum(r.paid for r in rows)
+    if paid:
+        text += " " + _("Paid in advance {paid}; refunds made {made}; refunds owed {owed}.").format(
+            paid=money(paid, settings.currency),
+            made=money(sum(r.refunds_made for r in rows), settings.currency),
+            owed=money(sum(r.refunds_owed for r in rows), settings.currency),
+        )
     name = f"orders-{first.isoformat()}-{last.isoformat()}.csv"
     await answer_privately(message, bot, text, "start", [csv_files.orders_file(name, rows, tz)])
 

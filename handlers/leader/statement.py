@@ -61,6 +61,14 @@ async def show_statement(
             ),
         ]
     )
+    if sheet.prepaid or sheet.refunds_made or sheet.refunds_owed:
+        text += "\n" + _(
+            "Residents paid in advance {paid}; refunds made {made}, still owed {owed}."
+        ).format(
+            paid=money(sheet.prepaid, currency),
+            made=money(sheet.refunds_made, currency),
+            owed=money(sheet.refunds_owed, currency),
+        )
     name = f"statement-{where.id}-{first.strftime('%Y-%m')}.csv"
     await answer_privately(
         message, bot, text, "start", [csv_files.statement_file(name, sheet, where.tz)]

@@ -34,6 +34,7 @@ from handlers.keyboards import JoinButton
 from handlers.parsing import BadUsage, need_group, positive_int, words
 from handlers.replies import answer
 from handlers.texts.ordering import cancel_reply, item_block, join_reply, join_toast
+from handlers.texts.payments import reserved_reply, reserved_toast
 
 
 async def join_command(
@@ -66,7 +67,7 @@ async def join_command(
     ack = GroupAckNotice(
         user_id=user.id,
         name=user.first_name,
-        action="joined" if result.new_member else "added",
+        action="reserved" if result.reserved else "joined" if result.new_member else "added",
         number=result.number,
         item=result.name,
         quantity=result.quantity,
@@ -82,7 +83,11 @@ async def join_command(
         where,
         ack,
         event_update.update_id,
-        lambda: join_reply(result, where.tz, now),
+        lambda: (
+            reserved_reply(result, where.tz, now, settings.currency)
+            if result.reserved
+            else join_reply(result, where.tz, now)
+        ),
     )
 
 
@@ -103,9 +108,13 @@ async def join_button(
     )
     if result is None:  # a repeat of a join the resident has since left: nothing to say
         return
-    text = join_toast(result, now)
+    text = reserved_toast(result, now) if result.reserved else join_toast(result, now)
     if not user.started:
-        text += " " + _("Start me privately to get your pickup code.")
+        text += " " + (
+            _("Start me privately to pay.")
+            if result.reserved
+            else _("Start me privately to get your pickup code.")
+        )
     # A replayed press (nothing added) may have been answered before its instance died:
     # Telegram then refuses the second answer, and that is fine.
     replayed = (
@@ -145,7 +154,7 @@ async def cancel_command(
 
     def reply() -> str:
         if isinstance(left, CancelResult):
-            return cancel_reply(left, where.tz, now)
+            return cancel_reply(left, where.tz, now, settings.currency)
         return _(
             "📨 {item} has formed, so leaving it needs the platform's approval. "
             "I asked the admins; you will hear from me privately."

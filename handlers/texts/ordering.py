@@ -53,7 +53,8 @@ CAPTION_FRAME = 260
 CAPTION_ITEM_ROOM = 150
 
 DROP_FORMAT = (
-    "/drop [deadline=HH:MM|+2h] [min=N] [limit=N] [pickup=YYYY-MM-DD|today|tomorrow]\n"
+    "/drop [deadline=HH:MM|+2h] [min=N] [limit=N] [pickup=YYYY-MM-DD|today|tomorrow] "
+    "[pay=now|pickup]\n"
     "&lt;name&gt; | &lt;price&gt; [| &lt;unit&gt;] [| min=N] [| limit=N] [| stock=N] "
     "[| return=48h] [| noreturn] [| nopoints] [| desc=…]"
 )
@@ -108,14 +109,21 @@ def join_toast(result: JoinResult, now: datetime) -> str:
     return text
 
 
-def cancel_reply(result: CancelResult, tz: ZoneInfo, now: datetime) -> str:
-    return (
-        _("↩️ You left {item} (×{qty}); nothing is owed.").format(
-            item=item_label(result.number, result.name), qty=result.quantity
+def cancel_reply(result: CancelResult, tz: ZoneInfo, now: datetime, currency: str) -> str:
+    item = item_label(result.number, result.name)
+    if result.refund:
+        head = _("↩️ You left {item} (×{qty}); your {amount} will be refunded.").format(
+            item=item, qty=result.quantity, amount=money(result.refund, currency)
         )
-        + "\n"
-        + status(result.members, result.min_members, result.deadline, tz, now)
-    )
+    elif result.reserved:
+        head = _("↩️ You let go of your reservation of {item} (×{qty}); nothing is owed.").format(
+            item=item, qty=result.quantity
+        )
+    else:
+        head = _("↩️ You left {item} (×{qty}); nothing is owed.").format(
+            item=item, qty=result.quantity
+        )
+    return head + "\n" + status(result.members, result.min_members, result.deadline, tz, now)
 
 
 # -- Items, drafts and drop posts ---------------------------------------------------------------
@@ -181,6 +189,13 @@ def draft_preview(drop: DropPreview, tz: ZoneInfo, now: datetime, currency: str)
         _("📝 <b>Draft drop {drop_id}</b>").format(drop_id=drop.drop_id),
         _("⏰ Deadline: {deadline}").format(deadline=deadline),
         _("📦 Pickup: {pickup}").format(pickup=pickup),
+        (
+            _("💳 Paid in advance: a join holds the item {minutes} min for its payment.").format(
+                minutes=drop.pay_within
+            )
+            if drop.pay_within
+            else _("💵 Paid at pickup.")
+        ),
         "",
     ]
     for number, item in enumerate(drop.items, start=1):
@@ -236,7 +251,9 @@ def drop_post(view: PostView, now: datetime, currency: str) -> str:
         "",
     ]
     out += [item_block(item, currency) for item in view.items]
-    if still_open:
+    if still_open and view.prepaid:
+        out += ["", _("Tap a button to join, or send <code>/join n [qty]</code>; pay privately.")]
+    elif still_open:
         out += ["", _("Tap a button to join, or send <code>/join n [qty]</code>.")]
     else:
         out += ["", _("Buyers of formed items have their pickup codes from me privately.")]
@@ -377,6 +394,7 @@ def group_acks(notices: Sequence[GroupAckNotice]) -> str:
             "added": _("➕ {who}: {item}, now ×{quantity}"),
             "left": _("↩️ {who} left {item}; nothing is owed"),
             "asked": _("📨 {who} asked to leave {item}: the admins decide"),
+            "reserved": _("🕒 {who}: {item} ×{quantity} held; pay privately to join"),
         }.get(ack.action, "{who}: {item}")
         out.append(line.format(who=who, seq=ack.seq, item=item, quantity=ack.quantity))
     out.append(_("🔑 Tap the button and press Start: your pickup codes come there."))
@@ -432,6 +450,9 @@ def _drop_format(error: DropFormatError) -> str:
         ),
         Problem.DESCRIPTION_TOO_LONG: _(
             "the description “{value}” is too long (500 characters at most)."
+        ).format(value=value),
+        Problem.BAD_PAY: _(
+            "“{value}” is not a way to pay: use pay=now (in advance) or pay=pickup."
         ).format(value=value),
     }[error.problem]
     return (

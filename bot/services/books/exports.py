@@ -18,7 +18,17 @@ from bot.services.community.communities import CommunityRef
 from bot.services.community.people import Actor, UserRef
 from bot.services.kernel.uow import read_only
 from bot.services.kernel.views import orders_with_items
-from models import Community, DropItem, GroupBuy, LedgerEntry, LedgerKind, Order, User
+from models import (
+    Community,
+    DropItem,
+    GroupBuy,
+    LedgerEntry,
+    LedgerKind,
+    Order,
+    Payment,
+    Refund,
+    User,
+)
 
 MAX_ROWS = 100_000  # one file; a longer period is exported in parts
 
@@ -42,6 +52,10 @@ class OrderRow:
     picked_up_at: datetime | None
     commission: int  # the order's commission entries, summed
     points: int
+    # Paid in advance (Telegram Payments), and of it what was given back and what is still owed.
+    paid: int = 0
+    refunds_made: int = 0
+    refunds_owed: int = 0
 
 
 @read_only
@@ -61,6 +75,7 @@ async def orders_between(
         )
     ).all()
     earned = await _earned(session, [order.id for order, *_ in rows])
+    money = await _money(session, [order.id for order, *_ in rows])
     return [
         OrderRow(
             order_id=order.id,
@@ -80,6 +95,9 @@ async def orders_between(
             picked_up_at=order.picked_up_at,
             commission=earned[(order.id, LedgerKind.COMMISSION)],
             points=earned[(order.id, LedgerKind.POINTS)],
+            paid=money[(order.id, "paid")],
+            refunds_made=money[(order.id, "made")],
+            refunds_owed=money[(order.id, "owed")],
         )
         for order, number, item, community, user in rows
     ]
@@ -100,8 +118,32 @@ async def _earned(session: AsyncSession, order_ids: list[int]) -> dict[tuple[int
     return earned
 
 
+async def _money(session: AsyncSession, order_ids: list[int]) -> dict[tuple[int, str], int]:
+    """Per order: paid in advance, refunds made, refunds owed."""
+    totals: dict[tuple[int, str], int] = defaultdict(int)
+    for start in range(0, len(order_ids), 500):
+        chunk = order_ids[start : start + 500]
+        paid = await session.execute(
+            select(Payment.order_id, func.sum(Payment.amount))
+            .where(Payment.order_id.in_(chunk))
+            .group_by(Payment.order_id)
+        )
+        for order_id, total in paid:
+            if order_id is not None:
+                totals[(order_id, "paid")] = int(total)
+        refunded = await session.execute(
+            select(Refund.order_id, Refund.done_at.is_(None), func.sum(Refund.amount))
+            .where(Refund.order_id.in_(chunk))
+            .group_by(Refund.order_id, Refund.done_at.is_(None))
+        )
+        for order_id, owed, total in refunded:
+            if order_id is not None:
+                totals[(order_id, "owed" if owed else "made")] += int(total)
+    return totals
+
+
 @dataclass(frozen=True)
-class Payment:
+class Payout:
     at: datetime
     amount: int
 
@@ -112,8 +154,13 @@ class Statement:
     start: datetime
     end: datetime
     lines: list[CommissionLine]  # oldest first
-    payouts: list[Payment]
+    payouts: list[Payout]
     balance_before: int  # unsettled at the start of the month
+    # Residents' money paid in advance for the community's orders this month, and what of the
+    # month's refunds was made or is still owed.
+    prepaid: int = 0
+    refunds_made: int = 0
+    refunds_owed: int = 0
 
     # The rest is computed from the lines, so the statement always adds up.
     @property
@@ -157,11 +204,31 @@ async def statement(
         .group_by(LedgerEntry.kind)
     )
     totals = {kind: int(total) for kind, total in before}
+    prepaid = await session.scalar(
+        select(func.coalesce(func.sum(Payment.amount), 0))
+        .join(Order, Order.id == Payment.order_id)
+        .join(GroupBuy, GroupBuy.id == Order.group_buy_id)
+        .where(
+            GroupBuy.community_id == community.id, Payment.paid_at >= start, Payment.paid_at < end
+        )
+    )
+    refunds: dict[bool, int] = defaultdict(int)
+    for owed, total in await session.execute(
+        select(Refund.done_at.is_(None), func.sum(Refund.amount))
+        .join(Order, Order.id == Refund.order_id)
+        .join(GroupBuy, GroupBuy.id == Order.group_buy_id)
+        .where(GroupBuy.community_id == community.id, Refund.owed_at >= start, Refund.owed_at < end)
+        .group_by(Refund.done_at.is_(None))
+    ):
+        refunds[bool(owed)] += int(total)
     return Statement(
         community=community.name,
         start=start,
         end=end,
         lines=list(reversed(lines)),
-        payouts=[Payment(p.at, p.amount) for p in payouts],
+        payouts=[Payout(p.at, p.amount) for p in payouts],
         balance_before=totals.get(LedgerKind.COMMISSION, 0) - totals.get(LedgerKind.PAYOUT, 0),
+        prepaid=int(prepaid or 0),
+        refunds_made=refunds[False],
+        refunds_owed=refunds[True],
     )

@@ -327,3 +327,44 @@ class ImageRefused(DomainError):
     "too_large" (sides), or "too_narrow" (aspect ratio)."""
 
     reason: str
+
+
+# -- Payments in advance --------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class PaymentsOff(DomainError):
+    """`pay=now` on a platform without payments set up (no provider token)."""
+
+
+@dataclass(eq=False)
+class AwaitingPayment(DomainError):
+    """A prepaid item the resident reserved and has not paid yet: pay or /cancel first."""
+
+    number: int
+    name: str
+    quantity: int
+
+
+@dataclass(eq=False)
+class AlreadyPaid(DomainError):
+    """A prepaid item the resident paid for: its quantity is what they paid for."""
+
+    number: int
+    name: str
+    quantity: int
+
+
+@dataclass(eq=False)
+class PaymentRefused(DomainError):
+    """A pre-checkout the bot must refuse. `reason`: unknown, not_yours, lapsed, closed, paid,
+    amount, currency."""
+
+    reason: str
+
+
+@dataclass(eq=False)
+class RefundNotFound(DomainError):
+    """/refunded <id> of a refund that is not owed (unknown, or done already)."""
+
+    refund_id: int

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.community.people import Actor
 from bot.services.kernel.uow import read_only
-from models import DeliveryEvent, OutboxMessage, OutboxState, User
+from models import DeliveryEvent, Order, OrderState, OutboxMessage, OutboxState, User
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,8 @@ class DeliveryStatus:
     telegram_last_hour: dict[str, int]  # "429", "403", "400", "5xx", "network"
     unreachable_users: int
     last_failure: str | None
+    reservations_held: int = 0  # prepaid items joined and not paid yet
+    reservations_lapsed: int = 0  # of those, let go unpaid in the last day
 
 
 @read_only
@@ -77,6 +79,16 @@ async def status(session: AsyncSession, actor: Actor, now: datetime) -> Delivery
         .order_by(OutboxMessage.id.desc())
         .limit(1)
     )
+    held_now, lapsed = (
+        await session.execute(
+            select(
+                func.count().filter(Order.state == OrderState.RESERVED),
+                func.count().filter(
+                    Order.state == OrderState.LAPSED, Order.updated_at >= now - timedelta(days=1)
+                ),
+            ).where(Order.state.in_([OrderState.RESERVED, OrderState.LAPSED]))
+        )
+    ).one()
     return DeliveryStatus(
         queued={str(kind): int(count) for kind, count in queued.items()},
         oldest_queued_at=oldest,
@@ -87,4 +99,6 @@ async def status(session: AsyncSession, actor: Actor, now: datetime) -> Delivery
         telegram_last_hour={str(k): int(v) for k, v in telegram.items()},
         unreachable_users=int(unreachable or 0),
         last_failure=last_failure,
+        reservations_held=int(held_now or 0),
+        reservations_lapsed=int(lapsed or 0),
     )

@@ -31,6 +31,7 @@ from bot.services.notices import (
     ClosedNotice,
     FormedCode,
 )
+from bot.services.payments import refunds, reservations
 from bot.services.pickup.codes import ensure_codes
 from models import (
     Community,
@@ -39,6 +40,7 @@ from models import (
     GroupBuyState,
     Order,
     OrderState,
+    RefundReason,
 )
 
 
@@ -117,6 +119,8 @@ async def close_group_buys(
         return []
     community = rows[0][2]
     ids = [gb.id for gb, _, _ in rows]
+    # Unpaid reservations of prepaid items lapse at the deadline: only members count.
+    await reservations.release(session, now, ids)
     # Counted after the lock, in a new statement: every committed join is seen.
     members = dict(
         (
@@ -159,6 +163,7 @@ async def close_group_buys(
                 .execution_options(synchronize_session=False)
             )
     await _return_failed_stock(session, failed_ids)
+    await _refund_failed(session, failed_ids, now)
     orders = await _closed_orders(session, ids)
     codes = await _assign_codes(session, community.id, orders, now)
     await outbox.enqueue(session, _notices(community, rows, closed, orders, codes), now)
@@ -185,6 +190,23 @@ async def _return_failed_stock(session: AsyncSession, failed_ids: list[int]) -> 
             .values(stock_left=DropItem.stock_left + quantity)
             .execution_options(synchronize_session=False)
         )
+
+
+async def _refund_failed(session: AsyncSession, failed_ids: list[int], now: datetime) -> None:
+    """What was paid in advance for an item that did not form is owed back, all of it."""
+    if not failed_ids:
+        return
+    paid = (
+        await session.scalars(
+            select(Order).where(
+                Order.group_buy_id.in_(failed_ids),
+                Order.state == OrderState.FAILED,
+                Order.paid_at.is_not(None),
+            )
+        )
+    ).all()
+    for order in paid:
+        await refunds.owe(session, order, RefundReason.FAILED, now, None)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """The `/drop` text format of CHAT_CONTRACT.md, parsed into a `DropSpec`.
 
     /drop [deadline=HH:MM|+<number><s|m|h|d>] [min=N] [limit=N] [pickup=YYYY-MM-DD|today|tomorrow]
+          [pay=now|pickup]
     <name> | <price> [| <unit>] [| min=N] [| limit=N] [| stock=N] [| return=48h|2d] [| noreturn]
         [| nopoints] [| desc=<a few words>]
 
@@ -36,6 +37,7 @@ _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
 _PRICE = re.compile(r"^(\d{1,9})(?:\.(\d{1,2}))?$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 _CURRENCY_MARKS = "¥￥$€£元"
+_PAY_WORDS = {"now": "now", "预付": "now", "pickup": "pickup", "到付": "pickup"}
 _PICKUP_WORDS = {"today": "today", "今天": "today", "tomorrow": "tomorrow", "明天": "tomorrow"}
 
 
@@ -55,6 +57,7 @@ class Problem(StrEnum):
     UNIT_TOO_LONG = "unit_too_long"
     BAD_RETURN_WINDOW = "bad_return_window"
     DESCRIPTION_TOO_LONG = "description_too_long"
+    BAD_PAY = "bad_pay"
 
 
 @dataclass(eq=False)
@@ -141,6 +144,7 @@ class DropSpec:
     deadline: Deadline
     pickup: Pickup
     items: tuple[ItemSpec, ...]
+    pay: str | None = None  # "now" or "pickup"; None: the platform's default
 
 
 def _normalize(token: str) -> str:
@@ -182,7 +186,7 @@ def _parse_header(tokens: list[str]) -> tuple[dict[str, str], Deadline, Pickup]:
         key = key.lower()
         if not sep or not value:
             raise DropFormatError(1, Problem.BAD_HEADER, raw)
-        if key not in {"deadline", "min", "limit", "pickup"}:
+        if key not in {"deadline", "min", "limit", "pickup", "pay"}:
             raise DropFormatError(1, Problem.UNKNOWN_OPTION, raw)
         if key in options:
             raise DropFormatError(1, Problem.DUPLICATE_OPTION, key)
@@ -285,4 +289,9 @@ def parse_drop(text: str) -> DropSpec:
             raise DropFormatError(line_no, Problem.TOO_MANY_ITEMS, str(MAX_ITEMS))
     if not items:
         raise DropFormatError(1, Problem.NO_ITEMS, "")
-    return DropSpec(deadline=deadline, pickup=pickup, items=tuple(items))
+    pay = None
+    if "pay" in options:
+        pay = _PAY_WORDS.get(options["pay"].lower())
+        if pay is None:
+            raise DropFormatError(1, Problem.BAD_PAY, options["pay"])
+    return DropSpec(deadline=deadline, pickup=pickup, items=tuple(items), pay=pay)

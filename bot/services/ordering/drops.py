@@ -24,6 +24,7 @@ from bot.services.kernel.errors import (
     DropAlreadyPublished,
     DropNotFound,
     NoActiveCommunities,
+    PaymentsOff,
     PickupBeforeDeadline,
 )
 from bot.services.kernel.uow import read_only, unit_of_work
@@ -62,6 +63,7 @@ class DropPreview:
     example_pickup: date
     items: tuple[ItemSpec, ...]
     photos: dict[int, int] = field(default_factory=dict)  # photos by item position
+    pay_within: int | None = None  # paid in advance, within so many minutes of joining
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ class PostView:
     items: list[ItemView]
     drop_id: int = 0
     picture: str | None = None  # the drop picture's file id for this numbering, once uploaded
+    prepaid: bool = False  # residents pay when they join (Telegram Payments)
 
     @property
     def pictured(self) -> bool:
@@ -122,9 +125,17 @@ async def create_drop(
     default_zone: ZoneInfo,
     now: datetime,
     photo: str | None = None,
+    pay_within: int | None = None,
 ) -> DropPreview:
-    """A draft; `photo` (a `/drop` sent as a photo's caption) goes to its first item."""
+    """A draft; `photo` (a `/drop` sent as a photo's caption) goes to its first item.
+
+    `pay_within`: the platform takes payment in advance, and an unpaid reservation holds this
+    many minutes; its drops are then prepaid unless they say `pay=pickup`. None: no payments,
+    and a drop that asks for `pay=now` is refused."""
     actor.require_admin()
+    if spec.pay == "now" and pay_within is None:
+        raise PaymentsOff()
+    prepaid_for = pay_within if spec.pay != "pickup" else None
     example_deadline, example_pickup = resolve_times(spec.deadline, spec.pickup, now, default_zone)
     drop = Drop(
         created_by=actor.user_id,
@@ -133,6 +144,7 @@ async def create_drop(
         deadline_spec=spec.deadline.spec,
         pickup_spec=spec.pickup.spec,
         source_text=source_text,
+        pay_within=prepaid_for,
     )
     session.add(drop)
     await session.flush()
@@ -166,6 +178,7 @@ async def create_drop(
         example_pickup=example_pickup,
         items=spec.items,
         photos={1: 1} if photo is not None else {},
+        pay_within=prepaid_for,
     )
 
 
@@ -222,6 +235,7 @@ async def publish(
             purchase_limit=item.purchase_limit,
             members=0,
             last_seq=0,
+            pay_within=drop.pay_within,
         )
         for post, community in posts
         for item in items
@@ -297,6 +311,7 @@ async def post_view(session: AsyncSession, post_id: int) -> PostView | None:
         ],
         drop_id=first_item.drop_id,
         picture=(pictures or {}).get(str(first.number)),
+        prepaid=first.pay_within is not None,
     )
 
 

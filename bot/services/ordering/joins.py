@@ -38,6 +38,8 @@ from bot.services.kernel.errors import (
 from bot.services.kernel.sql import upsert
 from bot.services.kernel.uow import AlreadyHandled, read_only, unit_of_work
 from bot.services.kernel.views import ItemView, group_buys_with_items, orders_with_items
+from bot.services.payments import refunds, reservations
+from bot.services.payments.reservations import Reserved
 from bot.services.pickup.point import PickupPoint
 from models import (
     Community,
@@ -47,6 +49,7 @@ from models import (
     Order,
     OrderState,
     PickupCode,
+    RefundReason,
 )
 
 MAX_QUANTITY = 999  # per join; a typo like "/join 1 1000000" is refused, not ordered
@@ -68,6 +71,8 @@ class JoinResult:
     deadline: datetime
     stock_left: int | None
     post_id: int  # the drop post that shows it (to redraw)
+    # A prepaid item: held until paid (no number, not a member yet), its invoice on its way.
+    reserved: Reserved | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,8 @@ class CancelResult:
     min_members: int
     deadline: datetime
     post_id: int
+    refund: int = 0  # owed back: the order was paid in advance
+    reserved: bool = False  # only a reservation (unpaid) was let go
 
 
 @dataclass(frozen=True)
@@ -139,6 +146,7 @@ def lock_open(by_id: bool) -> Any:
             _groups.c.deadline,
             _groups.c.last_seq,
             _groups.c.drop_post_id,
+            _groups.c.pay_within,
         )
     )
 
@@ -226,6 +234,7 @@ class _Locked:
     deadline: datetime
     last_seq: int
     post_id: int
+    pay_within: int | None
 
 
 async def _lock(
@@ -243,11 +252,20 @@ async def _lock(
     row = (await session.execute(lock_open(bool(group_buy_id)), params)).first()
     if row is None:
         raise await _not_open(session, community_id, number, group_buy_id)
-    gb_id, item_id, gb_number, price, limit, members, minimum, deadline, last_seq, post_id = row
-    assert gb_number is not None  # an open item always has its number and deadline
-    assert deadline is not None
+    assert row.number is not None  # an open item always has its number and deadline
+    assert row.deadline is not None
     return _Locked(
-        gb_id, item_id, gb_number, price, limit, members, minimum, deadline, last_seq, post_id
+        row.id,
+        row.drop_item_id,
+        row.number,
+        row.unit_price,
+        row.purchase_limit,
+        row.members,
+        row.min_members,
+        row.deadline,
+        row.last_seq,
+        row.drop_post_id,
+        row.pay_within,
     )
 
 
@@ -340,6 +358,8 @@ async def join(
     item = await _lock(session, community_id, now, number, group_buy_id)
     if item.limit is not None and quantity > item.limit:
         raise await _over_limit(session, item, user_id)
+    if item.pay_within is not None:
+        return await _reserve(session, item, user_id, quantity, now)
     # Stock before the order: in a rush most refusals are "sold out", found one statement
     # sooner. (A refusal rolls the whole transaction back, so the order does not matter else.)
     stock = (
@@ -392,6 +412,42 @@ async def join(
         deadline=item.deadline,
         stock_left=stock.stock_left,
         post_id=item.post_id,
+    )
+
+
+async def _reserve(
+    session: AsyncSession, item: _Locked, user_id: int, quantity: int, now: datetime
+) -> JoinResult:
+    """A prepaid item: the quantity is held until paid (see services/payments/reservations.py)."""
+    assert item.pay_within is not None
+    held = await reservations.reserve(
+        session,
+        group_buy_id=item.id,
+        item_id=item.item_id,
+        number=item.number,
+        price=item.price,
+        deadline=item.deadline,
+        pay_within=item.pay_within,
+        post_id=item.post_id,
+        user_id=user_id,
+        quantity=quantity,
+        now=now,
+    )
+    return JoinResult(
+        group_buy_id=item.id,
+        number=item.number,
+        name=held.name,
+        unit=held.unit,
+        added=quantity,
+        quantity=quantity,
+        seq=0,
+        new_member=False,
+        members=item.members,
+        min_members=item.min_members,
+        deadline=item.deadline,
+        stock_left=held.stock_left,
+        post_id=item.post_id,
+        reserved=held,
     )
 
 
@@ -454,8 +510,12 @@ async def standing(
                 GroupBuy.number,
                 DropItem.name,
                 DropItem.unit,
+                Order.id.label("order_id"),
                 Order.quantity,
+                Order.unit_price,
                 Order.seq,
+                Order.state,
+                Order.reserved_until,
                 GroupBuy.members,
                 GroupBuy.min_members,
                 GroupBuy.deadline,
@@ -466,13 +526,27 @@ async def standing(
                 GroupBuy.community_id == community_id,
                 chosen,
                 Order.user_id == user_id,
-                Order.state.in_(_IN),
+                Order.state.in_((*_IN, OrderState.RESERVED)),
             )
             .order_by(GroupBuy.id.desc())
             .limit(1)
         )
     ).first()
-    if row is None or row.number is None or row.deadline is None or row.seq is None:
+    if row is None or row.number is None or row.deadline is None:
+        return None
+    held = None
+    if row.state is OrderState.RESERVED:  # a prepaid join whose invoice is on its way
+        assert row.reserved_until is not None
+        held = Reserved(
+            row.order_id,
+            row.name,
+            row.unit,
+            row.quantity,
+            row.quantity * row.unit_price,
+            row.reserved_until,
+            row.stock_left,
+        )
+    elif row.seq is None:
         return None
     return JoinResult(
         group_buy_id=row.id,
@@ -481,13 +555,14 @@ async def standing(
         unit=row.unit,
         added=0,
         quantity=row.quantity,
-        seq=row.seq,
-        new_member=True,
+        seq=row.seq or 0,
+        new_member=held is None,
         members=row.members,
         min_members=row.min_members,
         deadline=row.deadline,
         stock_left=row.stock_left,
         post_id=row.drop_post_id,
+        reserved=held,
     )
 
 
@@ -508,42 +583,56 @@ async def _over_limit(session: AsyncSession, item: _Locked, user_id: int) -> Ove
 async def cancel(
     session: AsyncSession, community_id: int, user_id: int, number: int, now: datetime
 ) -> CancelResult:
-    """Leave an open item: the order is cancelled and its units go back to the stock."""
+    """Leave an open item: the order is cancelled and its units go back to the stock; what was
+    paid in advance for it is owed back. An unpaid reservation is simply let go."""
     item = await _lock(session, community_id, now, number)
     name = await session.scalar(select(DropItem.name).where(DropItem.id == item.item_id))
     assert name is not None
-    quantity = await session.scalar(
-        update(Order)
+    order = await session.scalar(
+        select(Order)
         .where(
             Order.group_buy_id == item.id,
             Order.user_id == user_id,
-            Order.state == OrderState.JOINED,
+            Order.state.in_((OrderState.JOINED, OrderState.RESERVED)),
         )
-        .values(state=OrderState.CANCELLED, updated_at=now)
-        .returning(Order.quantity)
-        .execution_options(synchronize_session=False)
+        .with_for_update()
     )
-    if quantity is None:
+    if order is None:
         raise NotJoined(item.number, name)
+    was_member = order.state is OrderState.JOINED
+    order.state, order.updated_at, order.reserved_until = OrderState.CANCELLED, now, None
     await session.execute(
         update(DropItem)
         .where(DropItem.id == item.item_id, DropItem.stock_left.is_not(None))
-        .values(stock_left=DropItem.stock_left + quantity)
+        .values(stock_left=DropItem.stock_left + order.quantity)
         .execution_options(synchronize_session=False)
     )
-    members = (
-        await session.execute(
-            update(GroupBuy)
-            .where(GroupBuy.id == item.id)
-            .values(members=GroupBuy.members - 1)
-            .returning(GroupBuy.members)
-            .execution_options(synchronize_session=False)
-        )
-    ).scalar_one()
+    members = item.members
+    if was_member:
+        members = (
+            await session.execute(
+                update(GroupBuy)
+                .where(GroupBuy.id == item.id)
+                .values(members=GroupBuy.members - 1)
+                .returning(GroupBuy.members)
+                .execution_options(synchronize_session=False)
+            )
+        ).scalar_one()
+    refund = 0
+    if order.paid_at is not None:
+        refund = await refunds.owe(session, order, RefundReason.CANCELLED, now, None)
     effects.redraw(session, [item.post_id])
     sold_out(session).forget(community_id)  # its units are joinable again
     return CancelResult(
-        item.number, name, quantity, members, item.min_members, item.deadline, item.post_id
+        item.number,
+        name,
+        order.quantity,
+        members,
+        item.min_members,
+        item.deadline,
+        item.post_id,
+        refund=refund,
+        reserved=not was_member,
     )
 
 

@@ -22,7 +22,8 @@ from bot.services.kernel.errors import ItemNotFormed, ShortTooMany
 from bot.services.kernel.uow import unit_of_work
 from bot.services.kernel.views import group_buys_with_items
 from bot.services.notices import ShortLine, ShortNotice
-from models import DropItem, GroupBuy, GroupBuyState, Order, OrderState, User
+from bot.services.payments.refunds import owe as owe_refund
+from models import DropItem, GroupBuy, GroupBuyState, Order, OrderState, RefundReason, User
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,8 @@ async def report_short(
             )
         )
         refunds[user.id] += taken * order.unit_price
+        if order.paid_at is not None:  # paid in advance: what did not arrive is owed back
+            await owe_refund(session, order, RefundReason.SHORT, now, taken * order.unit_price)
     await outbox.enqueue(
         session,
         [

@@ -1,0 +1,1 @@
+"""Payment in advance: reservations that lapse unpaid, Telegram's checkout, refunds owed."""
