@@ -117,7 +117,10 @@ class UpdateRunner:
     async def _handle(self, update: Update, before: asyncio.Task[None] | None) -> None:
         if before is not None:  # the same person's previous update in this chat goes first
             await asyncio.wait({before})
-        async with self._slots:
+        # Telegram fails a payment whose pre-checkout is not answered within 10 seconds: it never
+        # waits for a slot behind a burst of Join presses (it is one read and one answer).
+        urgent = update.pre_checkout_query is not None
+        async with contextlib.nullcontext() if urgent else self._slots:
             with handling(update.update_id):
                 try:
                     await self.dispatcher.feed_update(self.bot, update)

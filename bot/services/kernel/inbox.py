@@ -26,13 +26,13 @@ from sqlalchemy import Table, delete, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.kernel.sql import upsert
-from bot.services.kernel.uow import housekeeping
+from bot.services.kernel.uow import first_in_line, housekeeping
 from models import InboxUpdate, UTCDateTime
 
 _CHUNK = 200  # ids per UPDATE; stays under SQLite's bound-parameter limit
 
 
-@housekeeping
+@first_in_line  # a burst's joins all wait for their updates to be stored: storing goes first
 async def record(
     session: AsyncSession, updates: Sequence[tuple[int, dict[str, Any]]], now: datetime
 ) -> set[int]:

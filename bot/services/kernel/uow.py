@@ -29,8 +29,9 @@ import functools
 import logging
 import random
 import weakref
-from collections.abc import Callable, Coroutine, Iterator
-from contextlib import AbstractAsyncContextManager, contextmanager, nullcontext
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -51,7 +52,46 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 _RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}  # serialization, deadlock, lock not available
-_sqlite_turns: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+class WriteTurn:
+    """The turn to write on one SQLite database: first come, first served, except that an
+    urgent unit goes before every unit still waiting (storing Telegram's updates: every answer,
+    a pre-checkout's included, waits for its update to be stored first)."""
+
+    def __init__(self) -> None:
+        self._held = False
+        self._waiting: tuple[deque[asyncio.Future[None]], ...] = (deque(), deque())
+
+    @asynccontextmanager
+    async def __call__(self, urgent: bool = False) -> AsyncIterator[None]:
+        if self._held or any(self._waiting):
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiting[0 if urgent else 1].append(waiter)
+            try:
+                await waiter
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled():
+                    self._pass_on()  # handed the turn as it was cancelled: hand it on
+                raise
+        else:
+            self._held = True
+        try:
+            yield
+        finally:
+            self._pass_on()
+
+    def _pass_on(self) -> None:
+        for queue in self._waiting:
+            while queue:
+                waiter = queue.popleft()
+                if not waiter.done():  # a cancelled waiter is skipped
+                    waiter.set_result(None)  # the turn goes straight to it: still held
+                    return
+        self._held = False
+
+
+_sqlite_turns: weakref.WeakKeyDictionary[Engine, WriteTurn] = weakref.WeakKeyDictionary()
 READ_ONLY = {"tuanbot_read_only": True}  # connection option read by bot.db's BEGIN hook
 
 
@@ -98,15 +138,15 @@ def is_transient(error: DBAPIError) -> bool:
     return "database is locked" in str(original)
 
 
-def _turn(session: AsyncSession) -> AbstractAsyncContextManager[Any]:
+def _turn(session: AsyncSession, urgent: bool) -> AbstractAsyncContextManager[Any]:
     bind = session.bind
     engine = bind.sync_engine if bind is not None else None
     if not isinstance(engine, Engine) or engine.dialect.name != "sqlite":
         return nullcontext()
-    lock = _sqlite_turns.get(engine)
-    if lock is None:
-        lock = _sqlite_turns[engine] = asyncio.Lock()
-    return lock
+    turn = _sqlite_turns.get(engine)
+    if turn is None:
+        turn = _sqlite_turns[engine] = WriteTurn()
+    return turn(urgent)
 
 
 def _transactional(
@@ -114,6 +154,7 @@ def _transactional(
     *,
     writes: bool,
     marks: bool,
+    urgent: bool = False,
 ) -> Callable[Concatenate[AsyncSession, P], Coroutine[Any, Any, R]]:
     @functools.wraps(func)
     async def run(session: AsyncSession, /, *args: P.args, **kwargs: P.kwargs) -> R:
@@ -127,7 +168,7 @@ def _transactional(
             if writes:
                 effects.begin(session)
             try:
-                async with _turn(session) if writes else nullcontext(), session.begin():
+                async with _turn(session, urgent) if writes else nullcontext(), session.begin():
                     if not writes:
                         await session.connection(execution_options=READ_ONLY)
                     result = await func(session, *args, **kwargs)
@@ -167,6 +208,14 @@ def housekeeping(
 ) -> Callable[Concatenate[AsyncSession, P], Coroutine[Any, Any, R]]:
     """A writing transaction that is not an update's effect and may run more than once."""
     return _transactional(func, writes=True, marks=False)
+
+
+def first_in_line(
+    func: Callable[Concatenate[AsyncSession, P], Coroutine[Any, Any, R]],
+) -> Callable[Concatenate[AsyncSession, P], Coroutine[Any, Any, R]]:
+    """`housekeeping` that goes before the units waiting for SQLite's write turn (see
+    `WriteTurn`): for storing updates, which everything else waits for."""
+    return _transactional(func, writes=True, marks=False, urgent=True)
 
 
 def read_only(
