@@ -139,6 +139,10 @@ def order_state(order: OrderView, now: datetime) -> str:
             return _("did not arrive — nothing owed")
         case OrderState.RETURNED:
             return _("returned")
+        case OrderState.RESERVED:
+            return _("held for you: pay the invoice in our private chat to join")
+        case OrderState.LAPSED:
+            return _("not paid in time — let go")
     return str(order.state)
 
 

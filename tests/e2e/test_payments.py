@@ -93,6 +93,7 @@ async def test_pay_and_form(prepaid: Story) -> None:
     assert invoice.invoice["total_amount"] == 1200
     assert "Sunny Garden" in invoice.invoice["description"]
 
+    await story.privately(story.alice, "/mine", "held for you: pay the invoice")
     receipt = await tg.pay(story.alice, invoice)
     assert isinstance(receipt, Message), receipt
     thanks = await tg.wait_message(story.alice, "Paid ¥12.00", after=receipt.message_id)
@@ -127,6 +128,8 @@ async def test_unpaid_lapses_and_a_late_payment_is_owed_back_in_chinese(
     lapsed = await tg.wait_message(story.bob, "未按时付款", timeout=10)
     assert "鸡蛋" in lapsed.text
     await tg.wait_message(story.group, "已截团", timeout=10)
+    status = await story.privately(story.admin, "/status", "Paying in advance")
+    assert "0 reservations waiting for payment, 1 lapsed unpaid" in status.text
     assert "截团" in str(await tg.pay(story.bob, invoice))  # refused: no money moves
 
     # A payment that was already under way when it lapsed: kept, and owed back.

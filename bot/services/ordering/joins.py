@@ -652,7 +652,7 @@ async def open_items(session: AsyncSession, community_id: int, now: datetime) ->
     return [ItemView.of(gb, item) for gb, item in rows]
 
 
-_CURRENT = (OrderState.JOINED, OrderState.CONFIRMED, OrderState.READY)
+_CURRENT = (OrderState.RESERVED, OrderState.JOINED, OrderState.CONFIRMED, OrderState.READY)
 
 
 @read_only
