@@ -186,6 +186,7 @@ class ShortNotice(Payload):
     community: str
     items: list[ShortLine]
     refund: int  # not owed, minor units
+    paid_back: int = 0  # of it, paid in advance: owed back to the resident
 
 
 # -- Pickup ---------------------------------------------------------------------------------

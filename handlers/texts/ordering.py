@@ -375,11 +375,19 @@ def short(notice: ShortNotice, currency: str) -> str:
                     item=label, quantity=line.quantity
                 )
             )
-    out.append(
-        _("Nothing is owed for what is missing ({amount}).").format(
-            amount=money(notice.refund, currency)
+    if notice.paid_back:
+        out.append(
+            _(
+                "You paid for it in advance: {amount} will be refunded; I will tell you when it "
+                "is done."
+            ).format(amount=money(notice.paid_back, currency))
         )
-    )
+    else:
+        out.append(
+            _("Nothing is owed for what is missing ({amount}).").format(
+                amount=money(notice.refund, currency)
+            )
+        )
     return "\n".join(out)
 
 

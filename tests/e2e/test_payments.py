@@ -357,3 +357,25 @@ async def test_a_payment_is_recorded_once_across_a_kill_and_telegrams_retries(
             bot.kill()
             await bot.wait()
         await telegram.stop()
+
+
+async def test_a_shortage_of_a_paid_order_is_owed_back_in_part_in_chinese(
+    prepaid_zh: Story,
+) -> None:
+    story, tg = prepaid_zh, prepaid_zh.tg
+    await story.open_chinese_community()
+    await story.start(story.alice)
+    await story.post("/drop deadline=+3s min=1\n鸡蛋 | 12.5")
+    await story.typed(story.alice, "/join 1 3", "付款")
+    receipt = await tg.pay(story.alice, await invoice_for(story, story.alice))
+    assert isinstance(receipt, Message), receipt
+    await tg.wait_message(story.alice, "第 1 位", after=receipt.message_id)
+    await tg.wait_message(story.alice, "🔑 你的提货码", timeout=10)
+
+    # One box of the three did not arrive: ¥12.50 of the ¥37.50 paid is owed back, no more.
+    await story.ask(story.leader, "/short 1 1", "鸡蛋")
+    told = await tg.wait_message(story.alice, "将退还 ¥12.50")
+    assert "你已预付" in told.text
+    owed = await story.privately(story.admin, "/refunds", "Refunds owed: 1")
+    assert "¥12.50 to Alice" in owed.text
+    assert "part of it did not arrive" in owed.text

@@ -86,6 +86,7 @@ async def report_short(
     affected: list[Affected] = []
     notices: dict[int, list[ShortLine]] = defaultdict(list)
     refunds: dict[int, int] = defaultdict(int)
+    paid_back: dict[int, int] = defaultdict(int)
     for order, user in rows:
         if not left:
             break
@@ -110,12 +111,19 @@ async def report_short(
         )
         refunds[user.id] += taken * order.unit_price
         if order.paid_at is not None:  # paid in advance: what did not arrive is owed back
-            await owe_refund(session, order, RefundReason.SHORT, now, taken * order.unit_price)
+            paid_back[user.id] += await owe_refund(
+                session, order, RefundReason.SHORT, now, taken * order.unit_price
+            )
     await outbox.enqueue(
         session,
         [
             outbox.Notice(
-                ShortNotice(community=community.name, items=lines, refund=refunds[user_id]),
+                ShortNotice(
+                    community=community.name,
+                    items=lines,
+                    refund=refunds[user_id],
+                    paid_back=paid_back[user_id],
+                ),
                 chat_id=user_id,
                 user_id=user_id,
                 community_id=community.id,
