@@ -11,6 +11,11 @@ if TYPE_CHECKING:
     from bot.app import TuanBot
 
 
+# The group's closing notice ("⏰ Closed" on a line of its own), not the drop post, whose edit
+# reads "⏰ Closed 18:00 · …" and may reach the group first.
+CLOSED = "Closed\n"
+
+
 class Story:
     def __init__(self, telegram: FakeTelegram) -> None:
         self.tg = telegram
@@ -132,6 +137,6 @@ class Story:
         coded = await self.tg.wait_message(user, "Your pickup code", timeout=10)
         code = re.search(r"\b\d{7}\b", coded.text)
         assert code, coded.text
-        await self.tg.wait_message(self.group, "Closed")
+        await self.tg.wait_message(self.group, CLOSED)
         await self.ask(self.leader, "/arrived", "Arrived")
         await self.privately(self.leader, f"/pickup {code.group()}", user.first_name)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.db import create_engine, create_session_factory
 from models import Order, OrderState
-from tests.e2e.story import Story
+from tests.e2e.story import CLOSED, Story
 
 
 async def test_cancelling_a_formed_order_needs_an_admin_and_ends_when_goods_ship(
@@ -22,7 +22,7 @@ async def test_cancelling_a_formed_order_needs_an_admin_and_ends_when_goods_ship
     await story.post("/drop deadline=+3s min=1\nEggs | 12")
     await story.typed(story.alice, "/join 1", "No. 1")
     await story.typed(story.bob, "/join 1 2", "No. 2")
-    await tg.wait_message(story.group, "Closed", timeout=10)
+    await tg.wait_message(story.group, CLOSED, timeout=10)
 
     asked = await story.typed(story.bob, "/cancel 1", "needs the platform's approval")
     assert "#1 Eggs" in asked.text

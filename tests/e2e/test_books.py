@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.e2e.story import Story
+from tests.e2e.story import CLOSED, Story
 from tests.e2e.test_leaders_day import csv_rows, documents
 
 
@@ -96,7 +96,7 @@ async def test_an_invite_link_brings_a_neighbour_and_the_leader_sees_the_promote
     assert "/invite" in nobody.text
     await story.post("/drop deadline=+3s min=1\nRice | 40")
     await story.typed(story.carol, "/join 1 2", "No. 1")
-    await tg.wait_message(story.group, "Closed", timeout=10)
+    await tg.wait_message(story.group, CLOSED, timeout=10)
     listed = await story.privately(story.leader, "/promoters", "Promoters")
     assert "Alice: 1 resident, 1 orders, ¥80.00" in listed.text
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.e2e.story import Story
+from tests.e2e.story import CLOSED, Story
 
 DROP = (
     "/drop deadline=+1h min=2\n"
@@ -65,7 +65,7 @@ async def test_a_day_in_a_community(story: Story) -> None:
 
     # The leader closes item 1 early: it formed. Buyers get a private code; the group is told.
     await story.ask(story.leader, "/close 1", "formed")
-    closed_in_group = await tg.wait_message(story.group, "Closed")
+    closed_in_group = await tg.wait_message(story.group, CLOSED)
     assert "Eggs" in closed_in_group.text
     bob_code_message = await tg.wait_message(story.bob, "Your pickup code")
     bob_code = code_in(bob_code_message.text)

@@ -13,7 +13,7 @@ from bot.db import create_engine, create_session_factory
 from bot.services.kernel.clock import utcnow
 from models import DropPost, PostState
 from tests.e2e.conftest import RunningBot
-from tests.e2e.story import Story
+from tests.e2e.story import CLOSED, Story
 
 
 async def test_a_deadline_closes_the_item_within_seconds(story: Story) -> None:
@@ -23,7 +23,7 @@ async def test_a_deadline_closes_the_item_within_seconds(story: Story) -> None:
     await story.post("/drop deadline=+2s min=1\nEggs | 12")
     await story.typed(story.alice, "/join 1", "No. 1")
     posted = time.monotonic()
-    closed = await tg.wait_message(story.group, "Closed", timeout=8)
+    closed = await tg.wait_message(story.group, CLOSED, timeout=8)
     assert "Eggs formed" in closed.text
     await tg.wait_message(story.alice, "Your pickup code", timeout=5)
     assert time.monotonic() - posted < 6  # deadline was 2 s after posting
@@ -45,7 +45,7 @@ async def test_deadlines_missed_while_the_bot_was_down_close_at_start(story: Sto
     runner = RunningBot(settings, tg)
     await runner.start()
     try:
-        closed = await tg.wait_message(story.group, "Closed", timeout=5)
+        closed = await tg.wait_message(story.group, CLOSED, timeout=5)
         assert "Eggs formed" in closed.text
         assert "Milk did not form" in closed.text
         result = await tg.wait_message(story.alice, "Your pickup code")
@@ -81,7 +81,7 @@ async def test_a_restarted_bot_wakes_at_future_deadlines_and_scheduled_posts(sto
     try:
         bread = await tg.wait_message(story.group, "Bread", timeout=6)
         assert bread.buttons, bread.text
-        closed = await tg.wait_message(story.group, "Closed", timeout=6)
+        closed = await tg.wait_message(story.group, CLOSED, timeout=6)
         assert "Eggs formed" in closed.text
     finally:
         await runner.stop()

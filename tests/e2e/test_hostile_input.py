@@ -101,9 +101,10 @@ async def test_a_broadcast_of_a_thousand_ampersands_reaches_every_group(
 
 async def code_for(story: Story, resident_index: int) -> str:
     await story.start(story.residents[resident_index])
-    await story.post("/drop deadline=+2s min=1\nEggs | 12")
+    # Long enough a deadline for the join to come first on a busy machine.
+    await story.post("/drop deadline=+4s min=1\nEggs | 12")
     await story.typed(story.residents[resident_index], "/join 1", "#1")
-    coded = await story.tg.wait_message(story.residents[resident_index], "🔑")
+    coded = await story.tg.wait_message(story.residents[resident_index], "🔑", timeout=15)
     match = re.search(r"\b\d{7}\b", coded.text)
     assert match
     return match.group()

@@ -16,7 +16,7 @@ from bot.db import create_engine, create_session_factory
 from bot.services.kernel.clock import utcnow
 from models import GroupBuy
 from tests.e2e.conftest import RunningBot
-from tests.e2e.story import Story
+from tests.e2e.story import CLOSED, Story
 from tests.fakegram import FakeUser, Message
 
 
@@ -49,7 +49,7 @@ async def test_the_drop_post_shows_progress_as_people_join_and_the_outcome_once_
     assert "No. 1" in await tg.wait_answer(query)
     await tg.wait_for(lambda: "1/1 member ✅" in post.text)
 
-    await tg.wait_message(story.group, "Closed", timeout=10)
+    await tg.wait_message(story.group, CLOSED, timeout=10)
     await tg.wait_for(lambda: "did not form ❌" in post.text and "formed ✅" in post.text)
     eggs, milk = post.text.split("#2")
     assert "did not form ❌" in eggs and "formed ✅" in milk
@@ -118,7 +118,7 @@ async def test_items_short_of_their_minimum_are_nudged_twice_then_never_again(
     second = await tg.wait_message(story.group, "still short", after=first.message_id)
     assert "Eggs: 2 more members needed" in second.text
 
-    closed = await tg.wait_message(story.group, "Closed", after=second.message_id, timeout=10)
+    closed = await tg.wait_message(story.group, CLOSED, after=second.message_id, timeout=10)
     assert "Eggs did not form" in closed.text
     await tg.idle(quiet=1.0)
     assert sum("still short" in m.text for m in tg.sent(story.group)) == 2
@@ -170,7 +170,7 @@ async def test_the_pickup_point_record_by_key_value_by_dialog_and_where_resident
     await story.start(story.alice)
     code = await tg.wait_message(story.alice, "Your pickup code", timeout=10)
     assert "3 Gate Rd" in code.text
-    await tg.wait_message(story.group, "Closed")
+    await tg.wait_message(story.group, CLOSED)
     await story.ask(story.leader, "/arrived", "Arrived")
     ready = await tg.wait_message(story.alice, "ready")
     assert "📍 Zhejiang Hangzhou Xihu 3 Gate Rd · 🕘 7:00-21:00" in ready.text
@@ -222,7 +222,7 @@ async def test_a_shortage_tells_the_latest_joiners_and_the_lists_reflect_it(stor
     await story.post("/drop deadline=+3s min=1\nEggs | 12 | box")
     await story.typed(story.alice, "/join 1 2", "No. 1")
     await story.typed(story.bob, "/join 1", "No. 2")
-    await tg.wait_message(story.group, "Closed", timeout=10)
+    await tg.wait_message(story.group, CLOSED, timeout=10)
 
     await story.ask(story.leader, "/short 1", "Usage")
     await story.ask(story.leader, "/short 1 9", "Only 3")
@@ -259,7 +259,7 @@ async def test_the_admin_shipping_list_by_route_as_text_and_csv(story: Story) ->
     await story.post("/drop deadline=+3s min=1\nEggs | 12 | box\nTea & <Milk> | 8")
     await story.typed(story.alice, "/join 1 2", "No. 1")
     await story.typed(story.bob, "/join 2", "No. 1")
-    await tg.wait_message(story.group, "Closed", timeout=10)
+    await tg.wait_message(story.group, CLOSED, timeout=10)
 
     listed = await story.privately(story.admin, "/communities", "Communities")
     assert "📍 3 Gate Rd · route North-2" in listed.text
@@ -295,7 +295,7 @@ async def test_residents_with_goods_waiting_get_the_automatic_reminder(story: St
     await story.start(story.alice)
     await story.post("/drop deadline=+3s min=1 pickup=today\nEggs | 12")
     await story.typed(story.alice, "/join 1", "No. 1")
-    await tg.wait_message(story.group, "Closed", timeout=10)
+    await tg.wait_message(story.group, CLOSED, timeout=10)
     await story.ask(story.leader, "/arrived", "Arrived")
     await tg.wait_message(story.alice, "ready")
 

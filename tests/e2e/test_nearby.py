@@ -6,7 +6,7 @@ import pytest
 
 from bot.sandbox.telegram import Fault
 from tests.e2e.conftest import RunningBot
-from tests.e2e.story import Story
+from tests.e2e.story import CLOSED, Story
 
 GATE = (31.2304, 121.4737)  # the pickup point
 NORTH_1_5_KM = (31.24389, 121.4737)  # 1.5 km north of it
@@ -83,7 +83,7 @@ async def test_residents_get_the_point_as_a_place_on_the_map(located: Story) -> 
     await story.start(story.alice)
     await story.post("/drop deadline=+3s min=1\nEggs | 12")
     await story.typed(story.alice, "/join 1", "No. 1")
-    await tg.wait_message(story.group, "Closed", timeout=10)
+    await tg.wait_message(story.group, CLOSED, timeout=10)
     # The pin fails once after the words went out: the retry sends only the pin.
     tg.faults.append(Fault(method="sendVenue", chat_id=story.alice.id, status=500))
     await story.ask(story.leader, "/arrived", "Arrived")

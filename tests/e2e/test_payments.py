@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from bot.db import create_engine
 from models import Order, OrderState, Payment, Refund
 from tests.e2e.conftest import RunningBot, make_settings
-from tests.e2e.story import Story
+from tests.e2e.story import CLOSED, Story
 from tests.e2e.test_crash import start_bot
 from tests.fakegram import FakeTelegram, FakeUser, Limits, Message
 from tests.instances import bot_env
@@ -107,7 +107,7 @@ async def test_pay_and_form(prepaid: Story) -> None:
     # Paying the same invoice twice is refused before any money moves.
     assert "already paid" in str(await tg.pay(story.alice, invoice))
 
-    closed = await tg.wait_message(story.group, "Closed", timeout=10)
+    closed = await tg.wait_message(story.group, CLOSED, timeout=10)
     assert "Eggs formed" in closed.text
     await tg.wait_message(story.alice, "Your pickup code", timeout=10)
 
@@ -160,7 +160,7 @@ async def test_a_failed_item_and_a_cancelled_order_are_owed_back(prepaid: Story)
     left = await story.typed(story.bob, "/cancel 2", "will be refunded")
     assert "¥8.50" in left.text
 
-    closed = await tg.wait_message(story.group, "Closed", timeout=10)
+    closed = await tg.wait_message(story.group, CLOSED, timeout=10)
     assert "Eggs did not form" in closed.text
     owed = await story.privately(story.admin, "/refunds", "Refunds owed: 2")
     assert "¥24.00 to Alice" in owed.text

@@ -12,7 +12,7 @@ from bot.app import TuanBot
 from bot.db import create_engine, create_session_factory
 from models import InboxUpdate
 from tests.e2e.conftest import make_settings
-from tests.e2e.story import Story
+from tests.e2e.story import CLOSED, Story
 from tests.fakegram import FakeTelegram
 from tests.instances import free_port
 
@@ -54,7 +54,7 @@ async def test_a_webhook_instance_stores_before_it_answers_and_serves_the_story(
         await story.typed(story.alice, "/join 1", "No. 1")
         pressed = await telegram.click(story.bob, post, "#1")
         assert "No. 2" in await telegram.wait_answer(pressed)
-        closed = await telegram.wait_message(story.group, "Closed", timeout=10)
+        closed = await telegram.wait_message(story.group, CLOSED, timeout=10)
         assert "Eggs formed" in closed.text
 
         # Every update Telegram saw acknowledged was stored first.
