@@ -7,8 +7,8 @@ back through aiogram's session into the local Bot API server's validation (no so
 Up to 100 updates are in flight at once, as after one long poll. Residents are already known to
 the bot (as after their first message).
 
-Raw SQL: the same join statements (`bot.services.ordering.joins`: lock, order upsert, stock, member count)
-run directly on one connection, one transaction per join, for the same number of joins.
+Raw SQL: the same join statements (`bot.services.ordering.joins` and `.stock`: lock, order
+upsert, stock, member count) run directly on one connection, one transaction per join, for the same number of joins.
 
 After a warm-up, the two alternate for --rounds rounds (each on a fresh item); medians count.
 The last line is:
@@ -43,7 +43,7 @@ from bot.sandbox.telegram import CallbackQuery
 from bot.services.community import communities
 from bot.services.community.people import Actor
 from bot.services.kernel.sql import upsert
-from bot.services.ordering import drops, joins
+from bot.services.ordering import drops, joins, stock
 from bot.services.ordering.drop_format import parse_drop
 from models import Community, GroupBuy, Order, User
 from tests.fakegram import TOKEN, FakeTelegram, Limits
@@ -192,7 +192,7 @@ class Bench:
                         )
                     ).one()
                     await connection.execute(
-                        joins.take_stock(), {"p_item_id": item_id, "p_quantity": 1}
+                        stock.take_stock(), {"p_item_id": item_id, "p_quantity": 1}
                     )
                     if stored.seq == last_seq + 1:
                         await connection.execute(

@@ -99,14 +99,16 @@ CAPTION_LIMIT = 1024
 QUOTE_LIMIT = 60  # what a reply quotes back of what the user typed
 
 
+def clip(text: str, limit: int) -> str:
+    """Plain text of at most `limit` characters: shortened with "…" when longer."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
     """What the user typed, as a reply may quote it: on one line, at most `limit` characters
     (shortened with "…"), escaped for HTML. Every echo of user input goes through here, so a
     reply stays short whatever was typed."""
-    text = " ".join(str(value).split())
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return esc(text)
+    return esc(clip(" ".join(str(value).split()), limit))
 
 
 def plain_text(html_text: str) -> str:

@@ -6,6 +6,8 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
+from bot.formatting import clip
+
 BUTTON_NAME = 24  # characters of an item name on its Join button
 
 
@@ -47,7 +49,7 @@ def start_keyboard(bot_username: str, payload: str) -> InlineKeyboardMarkup:
 
 
 def join_button(group_buy_id: int, number: int, name: str) -> InlineKeyboardButton:
-    short = name if len(name) <= BUTTON_NAME else name[: BUTTON_NAME - 1] + "…"
+    short = clip(name, BUTTON_NAME)
     return InlineKeyboardButton(
         text=_("🛒 Join #{number} {name}").format(number=number, name=short),
         callback_data=JoinButton(group_buy_id=group_buy_id).pack(),

@@ -36,6 +36,7 @@ from aiogram.methods.base import TelegramType
 from bot.formatting import (
     CAPTION_LIMIT,
     MESSAGE_LIMIT,
+    clip,
     esc,
     plain_text,
     shorten,
@@ -66,7 +67,7 @@ class FitToTelegram(BaseRequestMiddleware):
             isinstance(method, AnswerCallbackQuery)
             and len(method.text or "") > CALLBACK_ANSWER_LIMIT
         ):
-            text = (method.text or "")[: CALLBACK_ANSWER_LIMIT - 1] + "…"
+            text = clip(method.text or "", CALLBACK_ANSWER_LIMIT)
             fitted = method.model_copy(update={"text": text})
         return await make_request(bot, fitted)
 

@@ -23,7 +23,7 @@ from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.formatting import esc
+from bot.formatting import clip, esc
 from bot.i18n import private_language
 from bot.services.community.people import UserRef
 from bot.services.kernel.uow import AlreadyHandled, current_update
@@ -74,9 +74,7 @@ class RefusalMiddleware(BaseMiddleware):
                 if not await self._privately(update.message, error, data):
                     await update.message.reply(self._words(error))
             elif isinstance(update.callback_query, CallbackQuery):
-                plain = _strip_tags(self._words(error))
-                if len(plain) > CALLBACK_ANSWER_LIMIT:
-                    plain = plain[: CALLBACK_ANSWER_LIMIT - 1] + "…"
+                plain = clip(_strip_tags(self._words(error)), CALLBACK_ANSWER_LIMIT)
                 await update.callback_query.answer(plain, show_alert=True)
         except TelegramAPIError:
             log.exception("could not send a refusal")

@@ -10,6 +10,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
 from bot.formatting import (
+    clip,
     coarse_time_left,
     day,
     esc,
@@ -46,6 +47,7 @@ POST_LIMIT = 3500
 POST_ITEMS = 40
 ITEM_ROOM = 250  # an item's lines besides its name and unit, at their longest (any language)
 JOINER_NAME = 12  # characters of a member's name on the post's 接龙 list
+TOAST_NAME = 40  # characters of an item's name in a Join button's answer (200 at most in all)
 # A drop post as a picture's caption (Telegram: 1,024 characters): its header and footer, and an
 # item's lines besides its name and unit, at their longest.
 CAPTION_LIMIT = 1024
@@ -90,7 +92,7 @@ def join_reply(result: JoinResult, tz: ZoneInfo, now: datetime) -> str:
 
 def join_toast(result: JoinResult, now: datetime) -> str:
     """The Join button's answer: plain text, at most 200 characters."""
-    name = result.name if len(result.name) <= 40 else result.name[:39] + "…"
+    name = clip(result.name, TOAST_NAME)
     if result.new_member:
         text = _("✅ Joined #{number} {name} ×{qty}: you are No. {seq}.").format(
             number=result.number, name=name, qty=result.quantity, seq=result.seq

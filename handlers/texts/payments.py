@@ -7,13 +7,14 @@ from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import gettext as _
 
-from bot.formatting import esc, item_label, local_time, money, quantity
+from bot.formatting import clip, esc, item_label, local_time, money, quantity
 from bot.services.kernel import errors
 from bot.services.notices import LapsedNotice, RefundedNotice
 from bot.services.ordering.joins import JoinResult
 from bot.services.payments.amounts import STARS
 from bot.services.payments.checkout import Paid
 from bot.services.payments.refunds import OwedList, OwedRefund
+from handlers.texts.ordering import TOAST_NAME
 from models import RefundReason
 
 
@@ -29,7 +30,7 @@ DESCRIPTION_LIMIT = 255
 def reserved_toast(result: JoinResult, now: datetime) -> str:
     """The Join button's answer for a prepaid item (plain text, at most 200 characters)."""
     assert result.reserved is not None
-    name = result.name if len(result.name) <= 40 else result.name[:39] + "…"
+    name = clip(result.name, TOAST_NAME)
     minutes = max(1, round((result.reserved.until - now).total_seconds() / 60))
     return _(
         "🕒 #{number} {name} ×{qty} is held for you for {minutes} min: pay in our private "
@@ -52,8 +53,7 @@ def reserved_reply(result: JoinResult, tz: ZoneInfo, now: datetime, currency: st
 
 
 def invoice_title(number: int, name: str) -> str:
-    title = f"#{number} {name}"
-    return title if len(title) <= TITLE_LIMIT else title[: TITLE_LIMIT - 1] + "…"
+    return clip(f"#{number} {name}", TITLE_LIMIT)
 
 
 def invoice_description(
@@ -66,7 +66,7 @@ def invoice_description(
         community=community,
         day=pickup.isoformat(),
     )
-    return text if len(text) <= DESCRIPTION_LIMIT else text[: DESCRIPTION_LIMIT - 1] + "…"
+    return clip(text, DESCRIPTION_LIMIT)
 
 
 def invoice_label(name: str, qty: int) -> str:

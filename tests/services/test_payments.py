@@ -288,3 +288,23 @@ async def test_a_generated_prepaid_month_balances_to_the_cent(
     count = await session.scalar(select(func.count()).select_from(Payment))
     await session.commit()
     assert count == len(payments)
+
+
+async def test_a_stars_payment_that_cannot_be_honoured_is_owed_back_whole(
+    session: AsyncSession, now: datetime
+) -> None:
+    community = await make_community(session, now)
+    await make_resident(session, ALICE, now)
+    await publish(session, "/drop deadline=+1h\nVoucher | 12.50", now, pay_within=15)
+    held = await joins.join(session, community.id, ALICE, now, number=1)
+    assert held.reserved is not None
+    stars = 13  # 12.50 is charged as 13 stars
+    payload = checkout.payload_of(held.reserved.order_id, stars)
+    for charge, outcome in (("star-1", "joined"), ("star-2", "refund")):
+        paid = await checkout.record(session, ALICE, payload, "XTR", stars, charge, "", now)
+        assert paid.outcome == outcome
+    owed = await refunds.owed(session, ADMIN)
+    assert [(r.amount, r.currency, r.reason) for r in owed.refunds] == [
+        (13, "XTR", RefundReason.TWICE)
+    ]
+    assert [r.telegram_charge_id for r in await refunds.star_refunds_due(session)] == ["star-2"]

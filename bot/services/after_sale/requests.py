@@ -369,18 +369,16 @@ async def decide(
             if order.state is not OrderState.CONFIRMED or await _shipped(session, gb.pickup_date):
                 raise AlreadyShipped(gb.pickup_date)
             order.state = OrderState.CANCELLED
-            if order.paid_at is not None:
-                await refunds.owe(session, order, RefundReason.CANCELLED, now, None)
+            await refunds.owe(session, order, RefundReason.CANCELLED, now, None)
         else:
             if order.state is not OrderState.PICKED_UP:
                 raise NotReturnable(item.name, "not_picked_up")
             order.state = OrderState.RETURNED
             await ledger.reverse(session, [order.id], "return", now)
-            if order.paid_at is not None:  # what was delivered is given back (a short part
-                # was owed back already)
-                await refunds.owe(
-                    session, order, RefundReason.RETURNED, now, order.delivered * order.unit_price
-                )
+            # What was delivered is given back (a short part was owed back already).
+            await refunds.owe(
+                session, order, RefundReason.RETURNED, now, order.delivered * order.unit_price
+            )
         order.updated_at = now
     request.state = RequestState.APPROVED if approve else RequestState.REJECTED
     request.decided_at, request.decided_by = now, actor.user_id

@@ -31,6 +31,7 @@ from bot.services.notices import (
     ClosedNotice,
     FormedCode,
 )
+from bot.services.ordering import stock
 from bot.services.payments import refunds, reservations
 from bot.services.pickup.codes import ensure_codes
 from models import (
@@ -184,12 +185,7 @@ async def _return_failed_stock(session: AsyncSession, failed_ids: list[int]) -> 
         )
     ).all()
     for item_id, quantity in returned:
-        await session.execute(
-            update(DropItem)
-            .where(DropItem.id == item_id, DropItem.stock_left.is_not(None))
-            .values(stock_left=DropItem.stock_left + quantity)
-            .execution_options(synchronize_session=False)
-        )
+        await stock.give_back(session, item_id, quantity)
 
 
 async def _refund_failed(session: AsyncSession, failed_ids: list[int], now: datetime) -> None:

@@ -5,7 +5,7 @@ Concurrency is the database's job. A join is four statements in one transaction:
 1. `UPDATE group_buys … WHERE state='open' AND deadline > now` — proves the item is open and
    locks its row, so closing (which locks the same row) sees every join or none of it;
 2. `UPDATE drop_items SET stock_left = stock_left - :q WHERE stock_left >= :q` — the stock,
-   shared by every community;
+   shared by every community (services/ordering/stock.py);
 3. `INSERT … ON CONFLICT DO UPDATE … WHERE quantity + :q <= limit` — the per-resident limit;
 4. for a new member, their sequence number and the member count.
 
@@ -38,6 +38,7 @@ from bot.services.kernel.errors import (
 from bot.services.kernel.sql import upsert
 from bot.services.kernel.uow import AlreadyHandled, read_only, unit_of_work
 from bot.services.kernel.views import ItemView, group_buys_with_items, orders_with_items
+from bot.services.ordering import stock as stock_of_items
 from bot.services.payments import refunds, reservations
 from bot.services.payments.reservations import Reserved
 from bot.services.pickup.point import PickupPoint
@@ -107,11 +108,10 @@ class OrderView:
     short: int = 0  # units that did not arrive (/short): not owed, not handed over
 
 
-# -- The four statements of a join: built once with bind parameters, so SQLAlchemy compiles each
-# once per process. Public so the benchmark can time them without the bot.
+# -- The statements of a join (the stock's is in stock.py): built once with bind parameters, so
+# SQLAlchemy compiles each once per process. Public so the benchmark can time them without the bot.
 
 _groups = cast(Table, GroupBuy.__table__)
-_items = cast(Table, DropItem.__table__)
 _orders = cast(Table, Order.__table__)
 
 
@@ -192,20 +192,6 @@ def add_to_order(dialect: str, limited: bool) -> Any:
             where=(total <= bindparam("p_limit")) if limited else None,
         )
         .returning(_orders.c.quantity, _orders.c.seq)
-    )
-
-
-@functools.cache
-def take_stock() -> Any:
-    """Takes p_quantity from item p_item_id's shared stock; no row when not enough is left."""
-    return (
-        update(_items)
-        .where(
-            _items.c.id == bindparam("p_item_id"),
-            or_(_items.c.stock_left.is_(None), _items.c.stock_left >= bindparam("p_quantity")),
-        )
-        .values(stock_left=_items.c.stock_left - bindparam("p_quantity"))
-        .returning(_items.c.stock_left, _items.c.name, _items.c.unit)
     )
 
 
@@ -362,9 +348,7 @@ async def join(
         return await _reserve(session, item, user_id, quantity, now)
     # Stock before the order: in a rush most refusals are "sold out", found one statement
     # sooner. (A refusal rolls the whole transaction back, so the order does not matter else.)
-    stock = (
-        await session.execute(take_stock(), {"p_item_id": item.item_id, "p_quantity": quantity})
-    ).first()
+    stock = await stock_of_items.take(session, item.item_id, quantity)
     if stock is None:
         name, left = (
             await session.execute(
@@ -601,12 +585,7 @@ async def cancel(
         raise NotJoined(item.number, name)
     was_member = order.state is OrderState.JOINED
     order.state, order.updated_at, order.reserved_until = OrderState.CANCELLED, now, None
-    await session.execute(
-        update(DropItem)
-        .where(DropItem.id == item.item_id, DropItem.stock_left.is_not(None))
-        .values(stock_left=DropItem.stock_left + order.quantity)
-        .execution_options(synchronize_session=False)
-    )
+    await stock_of_items.give_back(session, item.item_id, order.quantity)
     members = item.members
     if was_member:
         members = (
@@ -618,9 +597,7 @@ async def cancel(
                 .execution_options(synchronize_session=False)
             )
         ).scalar_one()
-    refund = 0
-    if order.paid_at is not None:
-        refund = await refunds.owe(session, order, RefundReason.CANCELLED, now, None)
+    refund = await refunds.owe(session, order, RefundReason.CANCELLED, now, None)
     effects.redraw(session, [item.post_id])
     sold_out(session).forget(community_id)  # its units are joinable again
     return CancelResult(

@@ -110,10 +110,10 @@ async def report_short(
             )
         )
         refunds[user.id] += taken * order.unit_price
-        if order.paid_at is not None:  # paid in advance: what did not arrive is owed back
-            paid_back[user.id] += await owe_refund(
-                session, order, RefundReason.SHORT, now, taken * order.unit_price
-            )
+        # Paid in advance: what did not arrive is owed back.
+        paid_back[user.id] += await owe_refund(
+            session, order, RefundReason.SHORT, now, taken * order.unit_price
+        )
     await outbox.enqueue(
         session,
         [

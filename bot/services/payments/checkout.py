@@ -17,14 +17,15 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.kernel import effects
 from bot.services.kernel.errors import PaymentRefused
 from bot.services.kernel.uow import read_only, unit_of_work
-from bot.services.payments import refunds
-from bot.services.payments.amounts import STARS, charge_amount
+from bot.services.ordering import stock
+from bot.services.payments import refunds, reservations
+from bot.services.payments.amounts import charge_amount
 from models import (
     Community,
     DropItem,
@@ -33,7 +34,6 @@ from models import (
     Order,
     OrderState,
     Payment,
-    Refund,
     RefundReason,
 )
 
@@ -81,9 +81,7 @@ async def check(
         raise PaymentRefused("paid")
     if state is not GroupBuyState.OPEN or deadline is None or deadline <= now:
         raise PaymentRefused("closed")
-    if order.state is not OrderState.RESERVED or (
-        order.reserved_until is not None and order.reserved_until <= now
-    ):
+    if not reservations.holds(order, now):
         raise PaymentRefused("lapsed")
     if total != invoiced or total != charge_amount(order.quantity * order.unit_price, currency):
         raise PaymentRefused("amount")
@@ -157,16 +155,10 @@ async def record(
             reason,
         )
 
-    receipt = Payment(
-        order_id=order.id,
-        user_id=user_id,
-        amount=total,
-        currency=currency,
-        telegram_charge_id=telegram_charge_id,
-        provider_charge_id=provider_charge_id or None,
-        paid_at=now,
+    receipt = await _keep(
+        session, order.id, user_id, currency, total, telegram_charge_id, provider_charge_id, now
     )
-    if not await _keep(session, receipt):
+    if receipt is None:
         return paid("repeat")
     is_open = gb.state is GroupBuyState.OPEN and gb.deadline is not None and gb.deadline > now
     fits = total == charge_amount(order.quantity * order.unit_price, currency)
@@ -184,20 +176,38 @@ async def record(
         return paid("joined")
     else:
         reason = RefundReason.LATE
-    await refunds.owe(session, order, reason, now, total)
+    await refunds.owe_payment(session, receipt, reason, now)
     return paid("refund", reason)
 
 
-async def _keep(session: AsyncSession, payment: Payment) -> bool:
-    """Store a payment Telegram reported, unless its charge was stored before (a repeat)."""
+async def _keep(
+    session: AsyncSession,
+    order_id: int | None,
+    user_id: int,
+    currency: str,
+    total: int,
+    telegram_charge_id: str,
+    provider_charge_id: str | None,
+    now: datetime,
+) -> Payment | None:
+    """Store a payment Telegram reported; None when its charge was stored before (a repeat)."""
     known = await session.scalar(
-        select(Payment.id).where(Payment.telegram_charge_id == payment.telegram_charge_id)
+        select(Payment.id).where(Payment.telegram_charge_id == telegram_charge_id)
     )
     if known is not None:
-        return False
+        return None
+    payment = Payment(
+        order_id=order_id,
+        user_id=user_id,
+        amount=total,
+        currency=currency,
+        telegram_charge_id=telegram_charge_id,
+        provider_charge_id=provider_charge_id or None,  # empty for Stars
+        paid_at=now,
+    )
     session.add(payment)
     await session.flush()
-    return True
+    return payment
 
 
 async def _unknown(
@@ -211,31 +221,11 @@ async def _unknown(
 ) -> Paid:
     """Money for no order this bot knows (Telegram checked nothing of the payload): kept, once,
     and owed back in full, so an admin sees it in /refunds."""
-    payment = Payment(
-        order_id=None,
-        user_id=user_id,
-        amount=total,
-        currency=currency,
-        telegram_charge_id=telegram_charge_id,
-        provider_charge_id=provider_charge_id or None,
-        paid_at=now,
+    payment = await _keep(
+        session, None, user_id, currency, total, telegram_charge_id, provider_charge_id, now
     )
-    if not await _keep(session, payment):
-        return Paid("refund", "", 0, "", 0, total, currency, reason=RefundReason.UNKNOWN)
-    session.add(
-        Refund(
-            payment_id=payment.id,
-            order_id=None,
-            user_id=user_id,
-            amount=total,
-            currency=currency,
-            reason=RefundReason.UNKNOWN,
-            owed_at=now,
-        )
-    )
-    if currency == STARS:
-        effects.wake_at(session, [now])
-    await session.flush()
+    if payment is not None:  # else a repeat: owed already
+        await refunds.owe_payment(session, payment, RefundReason.UNKNOWN, now)
     return Paid("refund", "", 0, "", 0, total, currency, reason=RefundReason.UNKNOWN)
 
 
@@ -243,19 +233,7 @@ async def _take_again(session: AsyncSession, gb: GroupBuy, order: Order) -> bool
     """A lapsed (or cancelled) reservation paid after all: its stock, if it is still there."""
     if order.state not in (OrderState.LAPSED, OrderState.CANCELLED):
         return False
-    taken = (
-        await session.execute(
-            update(DropItem)
-            .where(
-                DropItem.id == gb.drop_item_id,
-                (DropItem.stock_left.is_(None)) | (DropItem.stock_left >= order.quantity),
-            )
-            .values(stock_left=DropItem.stock_left - order.quantity)
-            .returning(DropItem.id)
-            .execution_options(synchronize_session=False)
-        )
-    ).first()
-    return taken is not None
+    return await stock.take(session, gb.drop_item_id, order.quantity) is not None
 
 
 @dataclass(frozen=True)
@@ -289,9 +267,7 @@ async def invoice_facts(
     if row is None:
         return None
     order, number, pickup_date, item, community = row
-    if order.state is not OrderState.RESERVED or (
-        order.reserved_until is not None and order.reserved_until <= now
-    ):
+    if not reservations.holds(order, now):
         return None
     amount = charge_amount(order.quantity * order.unit_price, currency)
     return InvoiceFacts(

@@ -29,8 +29,11 @@ LISTED = 50  # /refunds shows the oldest this many; the rest are counted
 async def owe(
     session: AsyncSession, order: Order, reason: RefundReason, now: datetime, amount: int | None
 ) -> int:
-    """In the caller's transaction: refunds owed for `order`'s payments, up to `amount` (all
-    that was paid when None). Returns what is owed."""
+    """In the caller's transaction: refunds owed for `order`'s payments, up to `amount` (minor
+    units of its price; all that was paid when None). Returns what is owed: nothing for an order
+    not paid in advance."""
+    if order.paid_at is None:
+        return 0
     payments = (
         await session.scalars(
             select(Payment).where(Payment.order_id == order.id).order_by(Payment.id.desc())
@@ -53,25 +56,41 @@ async def owe(
         give = left if remaining is None else min(left, charge_amount(remaining, payment.currency))
         if give <= 0:
             continue
-        session.add(
-            Refund(
-                payment_id=payment.id,
-                order_id=order.id,
-                user_id=order.user_id,
-                amount=give,
-                currency=payment.currency,
-                reason=reason,
-                owed_at=now,
-            )
-        )
+        _add(session, payment, give, reason, now)
         owed += give
-        if payment.currency == STARS:
-            effects.wake_at(session, [now])  # refunded through the Bot API at once (see below)
         if remaining is not None:
             remaining -= give if payment.currency != STARS else give * 100
             remaining = max(remaining, 0)
     await session.flush()
     return owed
+
+
+async def owe_payment(
+    session: AsyncSession, payment: Payment, reason: RefundReason, now: datetime
+) -> int:
+    """In the caller's transaction: a payment just recorded that cannot be honoured (late, a
+    second one, for no known order) is owed back whole, in its own units."""
+    _add(session, payment, payment.amount, reason, now)
+    await session.flush()
+    return payment.amount
+
+
+def _add(
+    session: AsyncSession, payment: Payment, amount: int, reason: RefundReason, now: datetime
+) -> None:
+    session.add(
+        Refund(
+            payment_id=payment.id,
+            order_id=payment.order_id,
+            user_id=payment.user_id,
+            amount=amount,
+            currency=payment.currency,
+            reason=reason,
+            owed_at=now,
+        )
+    )
+    if payment.currency == STARS:
+        effects.wake_at(session, [now])  # refunded through the Bot API at once (see below)
 
 
 @dataclass(frozen=True)

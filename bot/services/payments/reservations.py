@@ -17,13 +17,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.kernel import effects, outbox
 from bot.services.kernel.errors import AlreadyPaid, AwaitingPayment, SoldOut
 from bot.services.kernel.uow import unit_of_work
 from bot.services.notices import InvoiceNotice, LapsedNotice
+from bot.services.ordering import stock
 from models import Community, DropItem, GroupBuy, Order, OrderState
 
 
@@ -36,6 +37,13 @@ class Reserved:
     amount: int
     until: datetime
     stock_left: int | None
+
+
+def holds(order: Order, now: datetime) -> bool:
+    """Whether this order is a reservation still waiting for its payment."""
+    return order.state is OrderState.RESERVED and (
+        order.reserved_until is None or order.reserved_until > now
+    )
 
 
 async def reserve(
@@ -63,18 +71,7 @@ async def reserve(
         raise AwaitingPayment(number, name, order.quantity)
     if order is not None and order.state is OrderState.JOINED:
         raise AlreadyPaid(number, name, order.quantity)
-    left = (
-        await session.execute(
-            update(DropItem)
-            .where(
-                DropItem.id == item_id,
-                (DropItem.stock_left.is_(None)) | (DropItem.stock_left >= quantity),
-            )
-            .values(stock_left=DropItem.stock_left - quantity)
-            .returning(DropItem.stock_left)
-            .execution_options(synchronize_session=False)
-        )
-    ).first()
+    left = await stock.take(session, item_id, quantity)
     if left is None:
         stock_left = await session.scalar(select(DropItem.stock_left).where(DropItem.id == item_id))
         raise SoldOut(number, name, int(stock_left or 0))
@@ -100,7 +97,7 @@ async def reserve(
     )
     effects.redraw(session, [post_id])  # the stock it shows
     effects.wake_at(session, [until])
-    return Reserved(order.id, name, unit, quantity, quantity * price, until, left[0])
+    return Reserved(order.id, name, unit, quantity, quantity * price, until, left.stock_left)
 
 
 async def release(
@@ -125,12 +122,7 @@ async def release(
     notices = []
     for order, gb, name, community in rows:
         order.state, order.updated_at = OrderState.LAPSED, now
-        await session.execute(
-            update(DropItem)
-            .where(DropItem.id == gb.drop_item_id, DropItem.stock_left.is_not(None))
-            .values(stock_left=DropItem.stock_left + order.quantity)
-            .execution_options(synchronize_session=False)
-        )
+        await stock.give_back(session, gb.drop_item_id, order.quantity)
         notices.append(
             outbox.Notice(
                 LapsedNotice(
