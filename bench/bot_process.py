@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 from pathlib import Path
+
+from sqlalchemy.engine import make_url
 
 from tests.fakegram import TOKEN
 
@@ -31,3 +34,21 @@ def rss_mb(pid: int) -> float:
     status = Path(f"/proc/{pid}/status").read_text()
     found = re.search(r"VmRSS:\s+(\d+) kB", status)
     return int(found.group(1)) / 1024 if found else float("nan")
+
+
+def database_for(url: str | None, workdir: str, name: str) -> str:
+    """The bench's database: `url` (a PostgreSQL one is dropped and created again, so the run
+    starts empty), else a fresh SQLite file in `workdir`."""
+    if url is None:
+        return f"sqlite+aiosqlite:///{Path(workdir) / name}"
+    if make_url(url).get_backend_name() == "postgresql":
+        from bench.scale import fresh_database  # asyncpg, only when asked for
+
+        asyncio.run(fresh_database(url))
+    return url
+
+
+def show_crash(stderr: bytes) -> None:
+    """The end of the bot's error output, when it crashed."""
+    if b"Traceback" in stderr:
+        print("bot stderr (last lines):", *stderr.decode().strip().splitlines()[-5:], sep="\n  ")

@@ -37,11 +37,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from bench.bot_process import bot_env, rss_mb
-from bench.scale import fresh_database
+from bench.bot_process import bot_env, database_for, rss_mb, show_crash
 from tests.fakegram import FakeTelegram, Limits
 
 
@@ -242,8 +240,7 @@ async def run(
     print(
         f"{open_items} items, {open_items * per_item} open orders ({coded} coded); {total} in all"
     )
-    if b"Traceback" in err:
-        print("bot stderr (last lines):", *err.decode().strip().splitlines()[-5:], sep="\n  ")
+    show_crash(err)
     print(
         f"close: {open_items} items x {per_item} orders closed and queued in {took:.2f} s; "
         f"RSS idle {idle:.0f} MB, {peak:.0f} MB with {total} orders"
@@ -262,9 +259,7 @@ def main() -> None:
     parser.add_argument("--database", help="a database URL (default: a fresh SQLite file)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
-        url = args.database or f"sqlite+aiosqlite:///{Path(workdir) / 'close.sqlite3'}"
-        if args.database and make_url(url).get_backend_name() == "postgresql":
-            asyncio.run(fresh_database(url))
+        url = database_for(args.database, workdir, "close.sqlite3")
         asyncio.run(
             run(
                 args.communities,

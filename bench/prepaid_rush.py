@@ -37,12 +37,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.bot_process import bot_env
+from bench.bot_process import bot_env, database_for, show_crash
 from bench.rush import add_residents, percentile
-from bench.scale import fresh_database
 from tests.fakegram import FakeTelegram, Limits, Message
 
 
@@ -158,8 +156,7 @@ async def run(presses: int, payers: int, url: str, workdir: Path) -> None:
         f"p99 {percentile(press_waits, 0.99):.2f} s"
     )
     print(f"{len(checkout_waits)} pre-checkouts; refused or expired: {payers - ok}")
-    if err.strip() and b"Traceback" in err:
-        print("bot stderr (last lines):", *err.decode().strip().splitlines()[-5:], sep="\n  ")
+    show_crash(err)
     print(
         f"prepaid_rush: {presses} presses p99 {percentile(press_waits, 0.99):.2f} s; "
         f"{len(checkout_waits)} pre-checkouts p50 {statistics.median(checkout_waits):.2f} s "
@@ -175,9 +172,7 @@ def main() -> None:
     parser.add_argument("--database", help="a database URL (default: a fresh SQLite file)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
-        url = args.database or f"sqlite+aiosqlite:///{Path(workdir) / 'prepaid.sqlite3'}"
-        if args.database and make_url(url).get_backend_name() == "postgresql":
-            asyncio.run(fresh_database(url))
+        url = database_for(args.database, workdir, "prepaid.sqlite3")
         asyncio.run(run(args.presses, args.payers, url, Path(workdir)))
 
 

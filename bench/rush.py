@@ -45,11 +45,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.bot_process import bot_env, rss_mb
-from bench.scale import fresh_database
+from bench.bot_process import bot_env, database_for, rss_mb, show_crash
 from tests.fakegram import FakeTelegram, FakeUser, Limits
 
 
@@ -233,8 +231,7 @@ async def run(presses: int, typed: int, unstarted: int, url: str, workdir: Path)
     )
     print(f"typed joins confirmed: {len(confirmed)} of {typed}")
     print(f"RSS idle {idle_rss:.0f} MB, {peak_rss:.0f} MB after the rush")
-    if err.strip() and b"Traceback" in err:
-        print("bot stderr (last lines):", *err.decode().strip().splitlines()[-5:], sep="\n  ")
+    show_crash(err)
     print(
         f"rush: {presses} presses p50 {statistics.median(waits):.2f} s "
         f"p99 {percentile(waits, 0.99):.2f} s; {typed} typed joins -> {group_messages} group "
@@ -256,9 +253,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
-        url = args.database or f"sqlite+aiosqlite:///{Path(workdir) / 'rush.sqlite3'}"
-        if args.database and make_url(url).get_backend_name() == "postgresql":
-            asyncio.run(fresh_database(url))  # dropped and created again: the rush starts empty
+        url = database_for(args.database, workdir, "rush.sqlite3")
         asyncio.run(run(args.presses, args.typed, args.unstarted, url, Path(workdir)))
 
 
