@@ -45,12 +45,15 @@ def _migrate(url: str) -> None:
 def run() -> None:
     from aiogram.exceptions import TelegramNetworkError, TelegramNotFound, TelegramUnauthorizedError
 
+    from bot import heap
     from bot.app import TuanBot
 
     settings = _settings()
     _migrate(settings.database_url)
+    app = TuanBot(settings)
+    app.dispatcher.startup.register(heap.settle)  # after the app's own startup: all is loaded
     try:
-        asyncio.run(TuanBot(settings).run())
+        asyncio.run(app.run())
     except TelegramUnauthorizedError:
         _stop("BOT_TOKEN was rejected by Telegram (401 Unauthorized)")
     except TelegramNotFound:

@@ -1,16 +1,24 @@
-"""SQLite through aiosqlite, one trip to its thread per statement.
+"""SQLite through aiosqlite, with the statements run right on the event loop's thread.
 
 aiosqlite runs every sqlite3 call in a thread of its own and hands each result back to the event
-loop. SQLAlchemy's adapter drives it call by call — open a cursor, execute, fetch the rows, close
-the cursor — so each statement costs four round trips between the event loop and that thread,
-and a join (seven statements, with BEGIN and COMMIT) about thirty. On a busy two-core machine
-those trips, not SQLite, are most of a join's time.
+loop; SQLAlchemy's adapter drives it call by call (cursor, execute, rows, close: four trips per
+statement). Each trip is a wake-up of the event loop through a pipe, two system calls that are
+slow on a small virtual machine, and in a rush the result then waits behind every other task
+the loop has to run. A Join press is one read (who and where) and, when it joins, a transaction
+of five statements; the statements themselves take SQLite some tens of microseconds.
 
-This dialect is SQLAlchemy's `sqlite+aiosqlite`, with one change: a statement's whole sqlite3
-work (cursor, execute, rows, close) is one function run in the connection's thread, queued the
-way SQLAlchemy's own adapter queues its isolation-level change. Everything else — the
-connection, commit, rollback, errors — is SQLAlchemy's and aiosqlite's as they are.
-`bot.db.create_engine` uses it for every `sqlite+aiosqlite` URL.
+So this dialect (SQLAlchemy's `sqlite+aiosqlite` with one change) runs a statement's whole
+sqlite3 work — cursor, execute, rows, close — and COMMIT and ROLLBACK directly on the event
+loop's thread: no trip, no waiting in line. The one statement that can wait is `BEGIN IMMEDIATE`
+(another process may hold the write lock, up to the busy timeout), and it still goes to the
+connection's aiosqlite thread, so the loop never sleeps on a lock. Within the process, writers
+take turns before BEGIN (services/kernel/uow.py) and reads never wait in WAL mode. A long query
+holds the loop as long as SQLite works on it, which for this bot's queries is far less than the
+Python work on their rows that runs on the loop in any case. On a 300-press rush the bot's CPU
+time fell by about a third (bench/rush.py; figures in the README).
+
+`bot.db.create_engine` uses it for every `sqlite+aiosqlite` URL. Connection, errors and closing
+are SQLAlchemy's and aiosqlite's as they are.
 """
 
 from __future__ import annotations
@@ -32,8 +40,11 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
 
-DRIVER = "aiosqlite_one_trip"
+DRIVER = "aiosqlite_here"
 T = TypeVar("T")
+
+# Waits for another process's write lock (busy timeout): never on the event loop's thread.
+MAY_WAIT = frozenset({"BEGIN IMMEDIATE"})
 
 Outcome = tuple[list[Any], tuple[Any, int, int | None]]  # rows; description, rowcount, lastrowid
 
@@ -60,7 +71,7 @@ def _run_many(
         cursor.close()
 
 
-class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
+class HereCursor(AsyncAdapt_aiosqlite_cursor):
     __slots__ = ("_meta",)
 
     def __init__(self, adapt_connection: AsyncAdapt_aiosqlite_connection) -> None:
@@ -83,7 +94,16 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     def lastrowid(self) -> Any:
         return self._meta[2]
 
+    def _here(self, work: Callable[[sqlite3.Connection], Outcome]) -> None:
+        """On the event loop's thread: the statement is SQLite's work of a moment."""
+        try:
+            rows, self._meta = work(self._connection._conn)
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+        self._rows = collections.deque(rows)
+
     def _trip(self, work: Callable[[sqlite3.Connection], Outcome]) -> None:
+        """In the connection's thread: for a statement that may wait for a lock."""
         aiosqlite_connection = self._connection
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         # As SQLAlchemy's own adapter does for the isolation level: queue the function for the
@@ -96,10 +116,14 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._rows = collections.deque(rows)
 
     def execute(self, operation: Any, parameters: Any = None) -> Any:
-        self._trip(partial(_run, operation=operation, parameters=parameters or ()))
+        work = partial(_run, operation=operation, parameters=parameters or ())
+        if operation in MAY_WAIT:
+            self._trip(work)
+        else:
+            self._here(work)
 
     def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
-        self._trip(partial(_run_many, operation=operation, parameters=seq_of_parameters))
+        self._here(partial(_run_many, operation=operation, parameters=seq_of_parameters))
 
     def close(self) -> None:
         self._rows.clear()
@@ -108,24 +132,44 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         """Nothing is left open between trips."""
 
 
-class OneTripConnection(AsyncAdapt_aiosqlite_connection):
+class HereConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
-    _cursor_cls = OneTripCursor  # type: ignore[assignment]  # a subclass, as mypy sees not
+    _cursor_cls = HereCursor  # type: ignore[assignment]  # a subclass, as mypy sees not
+
+    # The write lock is held from BEGIN IMMEDIATE on, so COMMIT does not wait for it; ROLLBACK
+    # never waits. Both run here, like the statements.
+    def commit(self) -> None:
+        self._here(sqlite3.Connection.commit)
+
+    def rollback(self) -> None:
+        self._here(sqlite3.Connection.rollback)
+
+    def _here(self, end: Callable[[sqlite3.Connection], None]) -> None:
+        sqlite_connection = self._connection._connection
+        if sqlite_connection is None:
+            return  # closed already: nothing to end (as SQLAlchemy's adapter does)
+        try:
+            end(sqlite_connection)
+        except Exception as error:
+            self._handle_exception(error)
 
 
-class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
-    def connect(self, *arg: Any, **kw: Any) -> OneTripConnection:
+class HereDBAPI(AsyncAdapt_aiosqlite_dbapi):
+    def connect(self, *arg: Any, **kw: Any) -> HereConnection:
+        # Made in aiosqlite's thread, used on the event loop's too (one at a time: each call is
+        # awaited before the next).
+        kw.setdefault("check_same_thread", False)
         adapted = super().connect(*arg, **kw)
-        return OneTripConnection(self, adapted._connection)
+        return HereConnection(self, adapted._connection)
 
 
-class OneTripDialect(SQLiteDialect_aiosqlite):
+class HereDialect(SQLiteDialect_aiosqlite):
     driver = DRIVER
     supports_statement_cache = True  # it compiles exactly as sqlite+aiosqlite
 
     @classmethod
-    def import_dbapi(cls) -> OneTripDBAPI:
-        return OneTripDBAPI(__import__("aiosqlite"), __import__("sqlite3"))
+    def import_dbapi(cls) -> HereDBAPI:
+        return HereDBAPI(__import__("aiosqlite"), __import__("sqlite3"))
 
 
-registry.register(f"sqlite.{DRIVER}", __name__, "OneTripDialect")
+registry.register(f"sqlite.{DRIVER}", __name__, "HereDialect")
