@@ -71,6 +71,15 @@ def _run_many(
         cursor.close()
 
 
+def _handed_over(result: T) -> T:
+    """`result`, passed through the event loop's side as an awaited, already finished future.
+    SQLAlchemy's async connection refuses a call during which nothing was awaited (it takes it
+    for a driver that is not async); awaiting a finished future counts, yet waits for nothing."""
+    finished: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+    finished.set_result(result)
+    return await_(finished)
+
+
 class HereCursor(AsyncAdapt_aiosqlite_cursor):
     __slots__ = ("_meta",)
 
@@ -97,7 +106,7 @@ class HereCursor(AsyncAdapt_aiosqlite_cursor):
     def _here(self, work: Callable[[sqlite3.Connection], Outcome]) -> None:
         """On the event loop's thread: the statement is SQLite's work of a moment."""
         try:
-            rows, self._meta = work(self._connection._conn)
+            rows, self._meta = _handed_over(work(self._connection._conn))
         except Exception as error:
             self._adapt_connection._handle_exception(error)
         self._rows = collections.deque(rows)
@@ -150,6 +159,7 @@ class HereConnection(AsyncAdapt_aiosqlite_connection):
             return  # closed already: nothing to end (as SQLAlchemy's adapter does)
         try:
             end(sqlite_connection)
+            _handed_over(None)
         except Exception as error:
             self._handle_exception(error)
 
