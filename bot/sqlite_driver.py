@@ -14,8 +14,8 @@ loop's thread: no trip, no waiting in line. The one statement that can wait is `
 connection's aiosqlite thread, so the loop never sleeps on a lock. Within the process, writers
 take turns before BEGIN (services/kernel/uow.py) and reads never wait in WAL mode. A long query
 holds the loop as long as SQLite works on it, which for this bot's queries is far less than the
-Python work on their rows that runs on the loop in any case. On a 300-press rush the bot's CPU
-time fell by about a third (bench/rush.py; figures in the README).
+Python work on their rows that runs on the loop in any case. With bot/heap.py, a 300-press rush
+costs the bot about half the CPU time it did (bench/rush.py; figures in the README).
 
 `bot.db.create_engine` uses it for every `sqlite+aiosqlite` URL. Connection, errors and closing
 are SQLAlchemy's and aiosqlite's as they are.

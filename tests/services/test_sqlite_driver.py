@@ -4,6 +4,7 @@ another process's write lock never does, and every kind of SQLAlchemy connection
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sqlite3
 import threading
 import time
@@ -63,7 +64,7 @@ async def test_a_writer_waiting_for_another_process_lock_does_not_stop_the_loop(
     await asyncio.to_thread(holder.join)
 
     assert waited >= HELD * 0.5  # it did wait for the other writer...
-    gaps = [later - earlier for earlier, later in zip(ticks, ticks[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(ticks)]
     assert len(ticks) >= 8 and max(gaps) < 0.5  # ...while the loop went on with other work
     assert saved.id == 42
     assert await session.scalar(select(User.first_name).where(User.id == 42)) == "Rosa"
