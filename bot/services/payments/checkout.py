@@ -116,6 +116,14 @@ async def record(
     provider_charge_id: str | None,
     now: datetime,
 ) -> Paid:
+    payment = Payment(
+        user_id=user_id,
+        amount=total,
+        currency=currency,
+        telegram_charge_id=telegram_charge_id,
+        provider_charge_id=provider_charge_id or None,  # empty for Stars
+        paid_at=now,
+    )
     found = _PAYLOAD.fullmatch(payload)
     order = (
         await session.scalar(
@@ -127,9 +135,7 @@ async def record(
         else None
     )
     if order is None:
-        return await _unknown(
-            session, user_id, currency, total, telegram_charge_id, provider_charge_id, now
-        )
+        return await _unknown(session, payment, now)
     gb, name, community = (
         await session.execute(
             select(GroupBuy, DropItem.name, Community.name)
@@ -155,10 +161,8 @@ async def record(
             reason,
         )
 
-    receipt = await _keep(
-        session, order.id, user_id, currency, total, telegram_charge_id, provider_charge_id, now
-    )
-    if receipt is None:
+    payment.order_id = order.id
+    if not await _keep(session, payment):
         return paid("repeat")
     is_open = gb.state is GroupBuyState.OPEN and gb.deadline is not None and gb.deadline > now
     fits = total == charge_amount(order.quantity * order.unit_price, currency)
@@ -176,57 +180,30 @@ async def record(
         return paid("joined")
     else:
         reason = RefundReason.LATE
-    await refunds.owe_payment(session, receipt, reason, now)
+    await refunds.owe_payment(session, payment, reason, now)
     return paid("refund", reason)
 
 
-async def _keep(
-    session: AsyncSession,
-    order_id: int | None,
-    user_id: int,
-    currency: str,
-    total: int,
-    telegram_charge_id: str,
-    provider_charge_id: str | None,
-    now: datetime,
-) -> Payment | None:
-    """Store a payment Telegram reported; None when its charge was stored before (a repeat)."""
+async def _keep(session: AsyncSession, payment: Payment) -> bool:
+    """Store a payment Telegram reported; False when its charge was stored before (a repeat)."""
     known = await session.scalar(
-        select(Payment.id).where(Payment.telegram_charge_id == telegram_charge_id)
+        select(Payment.id).where(Payment.telegram_charge_id == payment.telegram_charge_id)
     )
     if known is not None:
-        return None
-    payment = Payment(
-        order_id=order_id,
-        user_id=user_id,
-        amount=total,
-        currency=currency,
-        telegram_charge_id=telegram_charge_id,
-        provider_charge_id=provider_charge_id or None,  # empty for Stars
-        paid_at=now,
-    )
+        return False
     session.add(payment)
     await session.flush()
-    return payment
+    return True
 
 
-async def _unknown(
-    session: AsyncSession,
-    user_id: int,
-    currency: str,
-    total: int,
-    telegram_charge_id: str,
-    provider_charge_id: str | None,
-    now: datetime,
-) -> Paid:
+async def _unknown(session: AsyncSession, payment: Payment, now: datetime) -> Paid:
     """Money for no order this bot knows (Telegram checked nothing of the payload): kept, once,
     and owed back in full, so an admin sees it in /refunds."""
-    payment = await _keep(
-        session, None, user_id, currency, total, telegram_charge_id, provider_charge_id, now
-    )
-    if payment is not None:  # else a repeat: owed already
+    if await _keep(session, payment):  # else a repeat: owed already
         await refunds.owe_payment(session, payment, RefundReason.UNKNOWN, now)
-    return Paid("refund", "", 0, "", 0, total, currency, reason=RefundReason.UNKNOWN)
+    return Paid(
+        "refund", "", 0, "", 0, payment.amount, payment.currency, reason=RefundReason.UNKNOWN
+    )
 
 
 async def _take_again(session: AsyncSession, gb: GroupBuy, order: Order) -> bool:
