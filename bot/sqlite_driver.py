@@ -28,7 +28,7 @@ import collections
 import sqlite3
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -104,11 +104,7 @@ class HereCursor(AsyncAdapt_aiosqlite_cursor):
         return self._meta[2]
 
     def _here(self, work: Callable[[sqlite3.Connection], Outcome]) -> None:
-        """On the event loop's thread: the statement is SQLite's work of a moment."""
-        try:
-            rows, self._meta = _handed_over(work(self._connection._conn))
-        except Exception as error:
-            self._adapt_connection._handle_exception(error)
+        rows, self._meta = cast(HereConnection, self._adapt_connection).here(work)
         self._rows = collections.deque(rows)
 
     def _trip(self, work: Callable[[sqlite3.Connection], Outcome]) -> None:
@@ -148,18 +144,18 @@ class HereConnection(AsyncAdapt_aiosqlite_connection):
     # The write lock is held from BEGIN IMMEDIATE on, so COMMIT does not wait for it; ROLLBACK
     # never waits. Both run here, like the statements.
     def commit(self) -> None:
-        self._here(sqlite3.Connection.commit)
+        if self._connection._connection:  # closed already: nothing to end (as SQLAlchemy's)
+            self.here(sqlite3.Connection.commit)
 
     def rollback(self) -> None:
-        self._here(sqlite3.Connection.rollback)
+        if self._connection._connection:
+            self.here(sqlite3.Connection.rollback)
 
-    def _here(self, end: Callable[[sqlite3.Connection], None]) -> None:
-        sqlite_connection = self._connection._connection
-        if sqlite_connection is None:
-            return  # closed already: nothing to end (as SQLAlchemy's adapter does)
+    def here(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """`work` on the event loop's thread: SQLite's work of a moment. Its errors are raised as
+        SQLAlchemy's adapter raises them."""
         try:
-            end(sqlite_connection)
-            _handed_over(None)
+            return _handed_over(work(self._connection._conn))
         except Exception as error:
             self._handle_exception(error)
 
