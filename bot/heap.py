@@ -20,7 +20,6 @@ import logging
 log = logging.getLogger(__name__)
 
 YOUNG_THRESHOLD = 10_000  # new objects between young collections (Python's default: 700)
-OLDER_THRESHOLDS = (10, 10)  # Python's defaults
 
 
 def settle() -> None:
@@ -28,5 +27,6 @@ def settle() -> None:
     in the bot's own process only (a test process that froze each app would never free them)."""
     gc.collect()
     gc.freeze()
-    gc.set_threshold(YOUNG_THRESHOLD, *OLDER_THRESHOLDS)
+    _, *older = gc.get_threshold()  # the older generations' thresholds stay as they are
+    gc.set_threshold(YOUNG_THRESHOLD, *older)
     log.info("heap settled: %d objects frozen", gc.get_freeze_count())
