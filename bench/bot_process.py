@@ -36,6 +36,12 @@ def rss_mb(pid: int) -> float:
     return int(found.group(1)) / 1024 if found else float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time the process has used so far (user and system, all its threads), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def database_for(url: str | None, workdir: str, name: str) -> str:
     """The bench's database: `url` (a PostgreSQL one is dropped and created again, so the run
     starts empty), else a fresh SQLite file in `workdir`."""

@@ -47,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.bot_process import bot_env, database_for, rss_mb, show_crash
+from bench.bot_process import bot_env, cpu_seconds, database_for, rss_mb, show_crash
 from tests.fakegram import FakeTelegram, FakeUser, Limits
 
 
@@ -150,12 +150,15 @@ async def run(presses: int, typed: int, unstarted: int, url: str, workdir: Path)
         # 2. The burst of presses.
         queries = []
         pressed: dict[str, float] = {}
+        cpu_before, burst_start = cpu_seconds(bot.pid), time.monotonic()
         for person in people[:presses]:
             query = await telegram.click(person, post, "Eggs")
             pressed[query.id] = time.monotonic()
             queries.append(query)
         await telegram.wait_for(lambda: len(answered) >= presses, timeout=120)
         waits = [answered[q.id] - pressed[q.id] for q in queries]
+        burst_cpu = cpu_seconds(bot.pid) - cpu_before
+        burst_wall = max(answered.values()) - burst_start
         await telegram.idle(quiet=1.0, timeout=120)
         sold = await joined_quantity(url)
 
@@ -229,6 +232,7 @@ async def run(presses: int, typed: int, unstarted: int, url: str, workdir: Path)
         f"press to answer: p50 {statistics.median(waits):.2f} s, "
         f"p99 {percentile(waits, 0.99):.2f} s, last {max(waits):.2f} s"
     )
+    print(f"bot CPU until the last answer: {burst_cpu:.2f} s in {burst_wall:.2f} s")
     print(f"typed joins confirmed: {len(confirmed)} of {typed}")
     print(f"RSS idle {idle_rss:.0f} MB, {peak_rss:.0f} MB after the rush")
     show_crash(err)

@@ -111,6 +111,11 @@ async def test_rush_sells_no_more_than_the_stock_and_confirms_everyone() -> None
     assert found, line
     assert "60 presses on item 1 (stock 50): 50 joined, 0 429s" in lines  # never oversold
     assert int(found.group(3)) <= 2  # only those it cannot write to, and together
+    cpu = [
+        re.fullmatch(rf"bot CPU until the last answer: ({NUMBER}) s in {NUMBER} s", x)
+        for x in lines
+    ]
+    assert any(cpu), lines  # the figure that says whether the burst was CPU-bound
 
 
 async def test_prepaid_rush_answers_every_pre_checkout() -> None:
