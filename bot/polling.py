@@ -15,16 +15,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Any
 
 from aiogram import Bot, Dispatcher
-from aiogram.methods import GetUpdates
+from aiogram.methods import TelegramMethod
 from aiogram.utils.backoff import Backoff, BackoffConfig
 
-from bot.updates import UpdateRunner
+from bot.updates import UpdateRunner, update_id
 
 log = logging.getLogger(__name__)
 
 BACKOFF = BackoffConfig(min_delay=1.0, max_delay=30.0, factor=1.5, jitter=0.1)
+
+
+class GetUpdatesAsSent(TelegramMethod[list[dict[str, Any]]]):
+    """Bot API getUpdates, its updates left as the JSON objects Telegram sent: the inbox keeps
+    them as they are, and the runner reads each into aiogram's Update on its own (one it cannot
+    read must not make the whole batch unreadable, asked for again and again)."""
+
+    __returning__ = list[dict[str, Any]]
+    __api_method__ = "getUpdates"
+
+    offset: int | None = None
+    timeout: int | None = None
+    allowed_updates: list[str] | None = None
 
 
 class InboxPolling:
@@ -60,7 +74,9 @@ class InboxPolling:
         stopping = asyncio.create_task(self._stopping.wait())
         try:
             while not self._stopping.is_set():
-                request = GetUpdates(offset=offset, timeout=self.timeout, allowed_updates=allowed)
+                request = GetUpdatesAsSent(
+                    offset=offset, timeout=self.timeout, allowed_updates=allowed
+                )
                 fetch = asyncio.create_task(self.bot(request, request_timeout=self.timeout + 15))
                 done, _ = await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
                 if fetch not in done:
@@ -69,7 +85,7 @@ class InboxPolling:
                         await fetch
                     break
                 try:
-                    updates = fetch.result()
+                    updates = [u for u in fetch.result() if update_id(u) is not None]
                     new = await self.runner.store(updates)
                 except Exception as error:  # Telegram or the database is away: try again
                     delay = next(backoff)
@@ -78,10 +94,10 @@ class InboxPolling:
                     continue
                 backoff.reset()
                 if updates:
-                    offset = updates[-1].update_id + 1  # stored: safe to acknowledge
+                    offset = max(u["update_id"] for u in updates) + 1  # stored: acknowledge
                 for update in updates:
-                    if update.update_id in new:
-                        self.runner.spawn(update)
+                    if update["update_id"] in new:
+                        self.runner.take(update)
         finally:
             stopping.cancel()
 

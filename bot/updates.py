@@ -1,10 +1,14 @@
 """Handling stored updates: concurrently, each under its inbox mark, one person's in order.
 
 Polling (bot/polling.py) and the webhook (bot/webhook.py) both store an update in the inbox
-before Telegram is told it arrived, then hand it here. Updates are handled side by side, but one
-person's updates in one chat in the order they were sent: a dialog's answers typed quickly, or
-/join then /cancel, must not overtake each other; a burst of joins is many people, so it still
-runs in parallel. Updates whose handlers ran to the end are marked finished in batches.
+before Telegram is told it arrived, then hand it here. The inbox keeps each update as Telegram
+sent it; it is read into aiogram's `Update` here, one by one, so one update aiogram cannot read
+(a newer Bot API's field in a shape it refuses, say) is logged and set aside while the rest,
+before and after it, are handled.
+
+Updates are handled side by side, but one person's updates in one chat in the order they were
+sent: a dialog's answers typed quickly, or /join then /cancel, must not overtake each other; a
+burst of joins is many people, so it still runs in parallel. Updates whose handlers ran to the end are marked finished in batches.
 
 Recovery: whatever was stored and not finished (a crash, a killed instance) is claimed and handled
 here — at start, and with several instances every `sweep` seconds, once it is older than
@@ -18,10 +22,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.types import Update
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services.kernel import inbox
@@ -77,16 +84,26 @@ class UpdateRunner:
                     await background
         await self._flush_marks()
 
-    async def store(self, updates: list[Update]) -> set[int]:
-        """Put updates in the inbox; returns the ids that are new (the rest are repeats)."""
-        if not updates:
+    async def store(self, payloads: Sequence[Mapping[str, Any]]) -> set[int]:
+        """Put updates in the inbox as Telegram sent them (each with its `update_id`, see
+        `update_id`); returns the ids that are new (the rest are repeats)."""
+        if not payloads:
             return set()
-        payloads = [
-            (u.update_id, u.model_dump(mode="json", exclude_none=True, by_alias=True))
-            for u in updates
-        ]
         async with self.session_factory() as session:
-            return await inbox.record(session, payloads, utcnow())
+            return await inbox.record(
+                session, [(p["update_id"], dict(p)) for p in payloads], utcnow()
+            )
+
+    def take(self, payload: Mapping[str, Any]) -> None:
+        """Handle a stored update. One that cannot be read as an update is logged and marked
+        finished: it stays in the inbox to be looked at, and holds nothing up."""
+        try:
+            update = Update.model_validate(payload, context={"bot": self.bot})
+        except ValidationError as error:
+            log.error("update %s cannot be read, set aside: %s", payload["update_id"], error)
+            self._finished.append(payload["update_id"])
+            return
+        self.spawn(update)
 
     async def recover(self, stale_after: timedelta = timedelta(0)) -> int:
         """Claim and handle stored updates nobody finished (older than `stale_after`)."""
@@ -95,7 +112,7 @@ class UpdateRunner:
         if stored:
             log.info("handling %d stored updates nobody finished", len(stored))
         for _, payload in stored:
-            self.spawn(Update.model_validate(payload, context={"bot": self.bot}))
+            self.take(payload)
         return len(stored)
 
     def spawn(self, update: Update) -> None:
@@ -155,6 +172,12 @@ class UpdateRunner:
                 await inbox.mark_finished(session, done, utcnow())
         except Exception:
             log.exception("could not mark updates finished; they may be handled again")
+
+
+def update_id(payload: object) -> int | None:
+    """The update_id of what claims to be an update from Telegram, if it has one."""
+    found = payload.get("update_id") if isinstance(payload, dict) else None
+    return found if isinstance(found, int) and not isinstance(found, bool) else None
 
 
 def sequence_key(update: Update) -> tuple[int, int] | None:

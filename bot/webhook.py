@@ -22,11 +22,10 @@ import logging
 from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
-from aiogram.types import Update
 from aiohttp import web
 
 from bot.config import Settings
-from bot.updates import UpdateRunner
+from bot.updates import UpdateRunner, update_id
 
 log = logging.getLogger(__name__)
 
@@ -72,16 +71,21 @@ class WebhookServer:
         if not hmac.compare_digest(given.encode(), self._secret.encode()):
             return web.Response(status=401, text="unauthorized")
         try:
-            update = Update.model_validate(await request.json(), context={"bot": self.bot})
+            update = await request.json()
         except ValueError:
             return web.Response(status=400, text="not an update")
+        number = update_id(update)
+        if number is None:
+            return web.Response(status=400, text="not an update")
+        # Stored as sent, read at handling: an update aiogram cannot read is answered 200 and
+        # set aside, or Telegram would send it again and again and hold back the ones after it.
         try:
             new = await self.runner.store([update])
         except Exception:
-            log.exception("could not store update %s; Telegram will retry", update.update_id)
+            log.exception("could not store update %s; Telegram will retry", number)
             return web.Response(status=500, text="try again")
-        if update.update_id in new:
-            self.runner.spawn(update)
+        if number in new:
+            self.runner.take(update)
         return web.json_response({})
 
     async def run(self) -> None:

@@ -726,6 +726,12 @@ class FakeTelegram:
     def invoices(self, user: FakeUser) -> list[Message]:
         return [m for m in self.sent(user) if m.invoice is not None]
 
+    async def deliver(self, update: dict[str, Any]) -> int:
+        """An update as a newer Bot API might send it, in a shape the bot's library may not
+        know; returns its update_id."""
+        await self._push(update)
+        return int(self.updates[-1]["update_id"])
+
     async def redeliver(self, *updates: int) -> None:
         """Send already confirmed updates again, as Telegram does when a bot's acknowledgement
         got lost (a crash, a timed-out webhook)."""

@@ -57,6 +57,12 @@ async def test_a_webhook_instance_stores_before_it_answers_and_serves_the_story(
         closed = await telegram.wait_message(story.group, CLOSED, timeout=10)
         assert "Eggs formed" in closed.text
 
+        # An update the bot cannot read is stored, acknowledged and set aside: answered with
+        # an error, Telegram would send it again and again and hold back the ones after it.
+        strange_id = await telegram.deliver({"message": {"message_id": 5, "date": 0}})
+        await story.ask(story.carol, "/today", "Nothing is open")  # the drop has closed
+        assert strange_id in await stored_update_ids(database_url)
+
         # Every update Telegram saw acknowledged was stored first.
         assert telegram.delivered
         assert telegram.delivered <= await stored_update_ids(database_url)
@@ -78,6 +84,8 @@ async def test_a_webhook_instance_stores_before_it_answers_and_serves_the_story(
             good = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
             async with http.post(url, data=b"not json", headers=good) as response:
                 assert response.status == 400
+            async with http.post(url, json={"message": {}}, headers=good) as response:
+                assert response.status == 400  # no update_id: not an update
             async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
                 assert response.status == 200
         assert 987654 not in await stored_update_ids(database_url)
