@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import traceback
 from datetime import datetime, timedelta
 
 import pytest
@@ -181,6 +182,24 @@ async def test_a_sold_out_item_is_refused_from_memory_until_stock_comes_back(
     # Stock comes back (a member leaves): joinable at once.
     await joins.cancel(session, sunny, 100, 1, now)
     assert (await joins.join_again_or_first(session, sunny, 102, now, number=1)) is not None
+
+
+async def test_refusals_from_memory_do_not_pile_up_each_others_frames(
+    session: AsyncSession, now: datetime, sunny: int
+) -> None:
+    await publish(session, "/drop\nEggs | 12 | stock=1", now)
+    await joins.join_again_or_first(session, sunny, 100, now, number=1)
+    refusals = []
+    for user_id in range(101, 131):
+        with pytest.raises(SoldOut) as refused:
+            await joins.join_again_or_first(session, sunny, user_id, now, number=1)
+        refusals.append(refused.value)
+    # Each press has its own refusal; one raised again and again would chain every press's
+    # frames (and what they hold) onto one traceback for as long as the memory lasts.
+    assert len({id(r) for r in refusals}) == len(refusals)
+    depths = [len(traceback.extract_tb(r.__traceback__)) for r in refusals[1:]]
+    assert max(depths) == min(depths)
+    assert all(r.left == 0 and r.name == "Eggs" for r in refusals)
 
 
 async def test_the_memory_of_a_sold_out_item_lapses(

@@ -14,6 +14,7 @@ A statement that matches no row is a refusal; raising it rolls back the others.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import time
 import weakref
@@ -288,13 +289,15 @@ class SoldOutMemory:
         if found is not None:
             until, refusal = found
             if time.monotonic() < until:
-                raise refusal
+                # A new exception for each press: raising the same one again would add every
+                # press's frames to its traceback, all kept alive while the memory lasts.
+                raise dataclasses.replace(refusal)
             del self._items[_memo_key(community_id, choice)]
 
     def remember(self, community_id: int, choice: JoinChoice, refusal: SoldOut) -> None:
         known = self._items.get(_memo_key(community_id, choice))
-        if known is not None and known[1] is refusal:
-            return  # refused from memory: the memory is not made longer by it
+        if known is not None and time.monotonic() < known[0]:
+            return  # remembered already: a refusal from memory does not make it last longer
         if refusal.left == 0:
             self._items[_memo_key(community_id, choice)] = (
                 time.monotonic() + self.seconds,
