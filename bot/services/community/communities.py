@@ -165,13 +165,14 @@ async def _read_context(
     else:
         # In a group the group's community is what matters: one statement for both, read as
         # plain columns (this runs for every update, and ORM objects cost more to build).
+        both = _user_and_community()
         found = (
-            await session.execute(_user_and_community(), {"user_id": user_id, "chat_id": chat_id})
+            await session.execute(both.statement, {"user_id": user_id, "chat_id": chat_id})
         ).first()
         if found is not None:
             return (
-                UserRef.of(_part(found, "u_")),
-                CommunityRef.of(_part(found, "c_")) if found.c_id is not None else None,
+                UserRef.of(both.user(found)),
+                CommunityRef.of(both.community(found)) if found.c_id is not None else None,
                 (),
             )
         community = await session.scalar(select(Community).where(Community.chat_id == chat_id))
@@ -183,29 +184,38 @@ async def _read_context(
     )
 
 
-@functools.cache
-def _user_and_community() -> Any:
-    users, places = cast(Table, User.__table__), cast(Table, Community.__table__)
-    return (
-        select(
-            *(column.label(f"u_{column.key}") for column in users.c),
-            *(column.label(f"c_{column.key}") for column in places.c),
+class _UserAndCommunity:
+    """One statement for a user and a group's community, read as plain columns: the user's,
+    then the community's (outer-joined: None when the group is not one)."""
+
+    def __init__(self) -> None:
+        users, places = cast(Table, User.__table__), cast(Table, Community.__table__)
+        self.statement = (
+            select(
+                *(column.label(f"u_{column.key}") for column in users.c),
+                *(column.label(f"c_{column.key}") for column in places.c),
+            )
+            .select_from(users)
+            .outerjoin(places, places.c.chat_id == bindparam("chat_id"))
+            .where(users.c.id == bindparam("user_id"))
         )
-        .select_from(users)
-        .outerjoin(places, places.c.chat_id == bindparam("chat_id"))
-        .where(users.c.id == bindparam("user_id"))
-    )
+        self._user_keys = tuple(column.key for column in users.c)
+        self._place_keys = tuple(column.key for column in places.c)
+
+    # By position, which the statement fixes: matching 40-odd labels by prefix for every update
+    # cost 15 times as much.
+    def user(self, row: Any) -> Any:
+        keys = self._user_keys
+        return SimpleNamespace(**dict(zip(keys, row[: len(keys)], strict=True)))
+
+    def community(self, row: Any) -> Any:
+        keys = self._place_keys
+        return SimpleNamespace(**dict(zip(keys, row[len(self._user_keys) :], strict=True)))
 
 
-def _part(row: Any, prefix: str) -> Any:
-    """The columns of one table in a joined row, named as the table names them."""
-    return SimpleNamespace(
-        **{
-            key[len(prefix) :]: value
-            for key, value in row._mapping.items()
-            if key.startswith(prefix)
-        }
-    )
+@functools.cache
+def _user_and_community() -> _UserAndCommunity:
+    return _UserAndCommunity()
 
 
 @unit_of_work
