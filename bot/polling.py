@@ -85,7 +85,7 @@ class InboxPolling:
                         await fetch
                     break
                 try:
-                    updates = [u for u in fetch.result() if update_id(u) is not None]
+                    updates = _updates(fetch.result())
                     new = await self.runner.store(updates)
                 except Exception as error:  # Telegram or the database is away: try again
                     delay = next(backoff)
@@ -106,3 +106,12 @@ class InboxPolling:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(seconds):
                 await self._stopping.wait()
+
+
+def _updates(received: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What Telegram sent that has an update_id (all it sends has one; anything else is noted
+    and dropped, as nothing can store or acknowledge it)."""
+    updates = [u for u in received if update_id(u) is not None]
+    if len(updates) < len(received):
+        log.warning("polling: dropped %d items without an update_id", len(received) - len(updates))
+    return updates
