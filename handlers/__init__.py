@@ -1,7 +1,8 @@
 """Thin routers by audience. `get_routers()` gives fresh routers in the order they must run.
 
-Joins are the busiest path (a burst of Join presses after every drop), so the resident routers
-come first; the commands of different routers never overlap, and the fallback stays last.
+Joins are the busiest path (a burst of Join presses after every drop), so the Join button's
+router comes first and the resident routers next; the commands of different routers never
+overlap, and the fallback stays last.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ from handlers.resident import (
 
 def get_routers() -> list[Router]:
     return [
-        point.router(),  # first: while a dialog runs, its /cancel and answers win
+        join.buttons_router(),  # the rush's Join presses: no message goes here
+        point.router(),  # first of the rest: while a dialog runs, its /cancel and answers win
         returns.router(),
         apply.router(),
         join.router(),
