@@ -8,7 +8,8 @@ before and after it, are handled.
 
 Updates are handled side by side, but one person's updates in one chat in the order they were
 sent: a dialog's answers typed quickly, or /join then /cancel, must not overtake each other; a
-burst of joins is many people, so it still runs in parallel. Updates whose handlers ran to the end are marked finished in batches.
+burst of joins is many people, so it still runs in parallel. Updates whose handlers ran to the
+end are marked finished in batches.
 
 Recovery: whatever was stored and not finished (a crash, a killed instance) is claimed and handled
 here — at start, and with several instances every `sweep` seconds, once it is older than
