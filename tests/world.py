@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.community import communities
+from bot.services.community import communities, context
 from bot.services.community.communities import CommunityRef
 from bot.services.community.people import Actor, Profile
 from bot.services.ordering import drops
@@ -57,9 +57,7 @@ async def reload(session: AsyncSession, community_id: int) -> CommunityRef:
 async def make_resident(
     session: AsyncSession, user_id: int, now: datetime, name: str | None = None
 ) -> None:
-    await communities.load_context(
-        session, Profile(user_id, name or f"Resident {user_id}"), None, now
-    )
+    await context.load_context(session, Profile(user_id, name or f"Resident {user_id}"), None, now)
 
 
 async def publish(

@@ -14,6 +14,7 @@ from bot.middlewares.context import ContextMiddleware
 from bot.middlewares.database import DatabaseMiddleware
 from bot.middlewares.locale import LocaleMiddleware
 from bot.middlewares.refusals import RefusalMiddleware
+from bot.services.community.context import ContextReads
 
 
 def setup_middlewares(
@@ -24,6 +25,6 @@ def setup_middlewares(
     explain: Callable[[Exception], str | None],
 ) -> None:
     dp.update.outer_middleware(DatabaseMiddleware(session_factory))
-    dp.update.outer_middleware(ContextMiddleware(settings))
+    dp.update.outer_middleware(ContextMiddleware(settings, ContextReads(session_factory)))
     dp.update.outer_middleware(LocaleMiddleware(catalogs, settings.default_language))
     dp.update.outer_middleware(RefusalMiddleware(explain, settings.default_language))

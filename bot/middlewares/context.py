@@ -10,7 +10,8 @@ from aiogram import BaseMiddleware
 from aiogram.types import Chat, TelegramObject, User
 
 from bot.config import Settings
-from bot.services.community import communities, people
+from bot.services.community import people
+from bot.services.community.context import ContextReads, load_context
 from bot.services.community.people import Actor, Profile
 
 
@@ -25,8 +26,9 @@ def profile_of(user: User) -> Profile:
 
 
 class ContextMiddleware(BaseMiddleware):
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, reads: ContextReads) -> None:
         self.settings = settings
+        self.reads = reads  # a burst's updates read who and where together
 
     async def __call__(
         self,
@@ -44,8 +46,12 @@ class ContextMiddleware(BaseMiddleware):
         if user is None:
             return await handler(event, data)
         in_group = chat is not None and chat.type != "private"
-        context = await communities.load_context(
-            data["session"], profile_of(user), chat.id if in_group and chat else None, data["now"]
+        context = await load_context(
+            data["session"],
+            profile_of(user),
+            chat.id if in_group and chat else None,
+            data["now"],
+            self.reads,
         )
         user_ref = context.user
         data["released"] = 0

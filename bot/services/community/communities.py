@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from types import SimpleNamespace
-from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.community.people import (
     Actor,
     Profile,
     UserRef,
-    profile_changed,
     save_profile,
-    save_profile_now,
 )
 from bot.services.kernel.clock import local_date
 from bot.services.kernel.errors import (
@@ -113,13 +108,6 @@ def point_of(row: Community) -> PickupPoint:
 
 
 @dataclass(frozen=True)
-class Context:
-    user: UserRef
-    community: CommunityRef | None
-    leads: tuple[CommunityRef, ...]  # communities this user leads (active ones)
-
-
-@dataclass(frozen=True)
 class Registration:
     community: CommunityRef
     created: bool
@@ -131,91 +119,6 @@ class CommunityOverview:
     leader_name: str | None
     open_items: int
     orders_today: int
-
-
-async def load_context(
-    session: AsyncSession, profile: Profile, chat_id: int | None, now: datetime
-) -> Context:
-    """Who is asking and where, for every update: one read, and a write only when Telegram shows
-    a new user or changed names. `chat_id` is the group's (None in a private chat)."""
-    known, community, leads = await _read_context(session, profile.id, chat_id)
-    user = known
-    if known is None or profile_changed(known, profile):
-        user = await save_profile_now(session, profile, now)
-    assert user is not None
-    return Context(user=user, community=community, leads=leads)
-
-
-@read_only
-async def _read_context(
-    session: AsyncSession, user_id: int, chat_id: int | None
-) -> tuple[UserRef | None, CommunityRef | None, tuple[CommunityRef, ...]]:
-    user: User | None = None
-    community: Community | None = None
-    if chat_id is None:
-        user = await session.scalar(select(User).where(User.id == user_id))
-        led = (
-            await session.scalars(
-                select(Community)
-                .where(Community.leader_id == user_id, Community.active.is_(True))
-                .order_by(Community.id)
-            )
-        ).all()
-        leads = tuple(CommunityRef.of(c) for c in led)
-    else:
-        # In a group the group's community is what matters: one statement for both, read as
-        # plain columns (this runs for every update, and ORM objects cost more to build).
-        both = _user_and_community()
-        found = (
-            await session.execute(both.statement, {"user_id": user_id, "chat_id": chat_id})
-        ).first()
-        if found is not None:
-            return (
-                UserRef.of(both.user(found)),
-                CommunityRef.of(both.community(found)) if found.c_id is not None else None,
-                (),
-            )
-        community = await session.scalar(select(Community).where(Community.chat_id == chat_id))
-        leads = ()
-    return (
-        UserRef.of(user) if user else None,
-        CommunityRef.of(community) if community else None,
-        leads,
-    )
-
-
-class _UserAndCommunity:
-    """One statement for a user and a group's community, read as plain columns: the user's,
-    then the community's (outer-joined: None when the group is not one)."""
-
-    def __init__(self) -> None:
-        users, places = cast(Table, User.__table__), cast(Table, Community.__table__)
-        self.statement = (
-            select(
-                *(column.label(f"u_{column.key}") for column in users.c),
-                *(column.label(f"c_{column.key}") for column in places.c),
-            )
-            .select_from(users)
-            .outerjoin(places, places.c.chat_id == bindparam("chat_id"))
-            .where(users.c.id == bindparam("user_id"))
-        )
-        self._user_keys = tuple(column.key for column in users.c)
-        self._place_keys = tuple(column.key for column in places.c)
-
-    # By position, which the statement fixes: matching 40-odd labels by prefix for every update
-    # cost 15 times as much.
-    def user(self, row: Any) -> Any:
-        keys = self._user_keys
-        return SimpleNamespace(**dict(zip(keys, row[: len(keys)], strict=True)))
-
-    def community(self, row: Any) -> Any:
-        keys = self._place_keys
-        return SimpleNamespace(**dict(zip(keys, row[len(self._user_keys) :], strict=True)))
-
-
-@functools.cache
-def _user_and_community() -> _UserAndCommunity:
-    return _UserAndCommunity()
 
 
 @unit_of_work
