@@ -35,9 +35,9 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager, context
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
-from sqlalchemy import update
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -119,12 +119,21 @@ class AlreadyHandled(Exception):
     """This update was delivered before and its effect already happened."""
 
 
+@functools.cache
+def _handled() -> Any:
+    """Built once, on the table (not the ORM class): it runs in every transaction that is an
+    update's effect, and building it each time cost a tenth of a join."""
+    inbox = cast(Table, InboxUpdate.__table__)
+    return (
+        update(inbox)
+        .where(inbox.c.update_id == bindparam("p_update_id"), inbox.c.handled_at.is_(None))
+        .values(handled_at=bindparam("p_now"))
+    )
+
+
 async def _mark_handled(session: AsyncSession, mark: UpdateMark) -> None:
     result = await session.execute(
-        update(InboxUpdate)
-        .where(InboxUpdate.update_id == mark.update_id, InboxUpdate.handled_at.is_(None))
-        .values(handled_at=datetime.now(UTC))
-        .execution_options(synchronize_session=False)
+        _handled(), {"p_update_id": mark.update_id, "p_now": datetime.now(UTC)}
     )
     if not getattr(result, "rowcount", 0):
         raise AlreadyHandled(mark.update_id)
