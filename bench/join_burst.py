@@ -10,7 +10,12 @@ the bot (as after their first message).
 Raw SQL: the same join statements (`bot.services.ordering.joins` and `.stock`: lock, order
 upsert, stock, member count) run directly on one connection, one transaction per join, for the same number of joins.
 
-After a warm-up, the two alternate for --rounds rounds (each on a fresh item); medians count.
+Join service (printed before the last line, for where the time goes): the join service's unit
+of work alone, as a handler calls it, each join the effect of an update stored in the inbox (its
+mark written in the same transaction), one at a time: the end-to-end figure less aiogram, the
+middlewares and the answer; the raw figure plus SQLAlchemy's session and the update's mark.
+
+After a warm-up, the three alternate for --rounds rounds (each on a fresh item); medians count.
 The last line is:
     join_burst: <joins/s> joins/s end-to-end, <raw/s> raw SQL joins/s, ratio <x.xx>
 
@@ -42,7 +47,9 @@ from bot.migrate import upgrade
 from bot.sandbox.telegram import CallbackQuery
 from bot.services.community import communities
 from bot.services.community.people import Actor
+from bot.services.kernel import inbox
 from bot.services.kernel.sql import upsert
+from bot.services.kernel.uow import handling
 from bot.services.ordering import drops, joins, stock
 from bot.services.ordering.drop_format import parse_drop
 from models import Community, GroupBuy, Order, User
@@ -154,6 +161,27 @@ class Bench:
             raise SystemExit(f"join_burst: only {joined} of {count} presses joined: {wrong}")
         return elapsed, latencies
 
+    async def service(self, count: int) -> float:
+        """The join service alone, as a handler calls it: one unit of work a join, each the effect
+        of an update stored in the inbox (so the update's mark is written with it), one at a
+        time, without aiogram, the middlewares or the answer."""
+        buys = await self.fresh_item()
+        chats = sorted(buys)
+        now = datetime.now(UTC)
+        first = self.next_update
+        self.next_update += count
+        async with self.app.session_factory() as session:
+            await inbox.record(session, [(first + n, {}) for n in range(count)], now)
+        started = time.perf_counter()
+        for n in range(count):
+            community_id, group_buy_id = buys[chats[n % len(chats)]]
+            async with self.app.session_factory() as session:
+                with handling(first + n):
+                    await joins.join_again_or_first(
+                        session, community_id, FIRST_USER + n, now, group_buy_id=group_buy_id
+                    )
+        return time.perf_counter() - started
+
     async def raw_sql(self, count: int) -> float:
         """The same statements the join service runs, straight on one connection."""
         buys = await self.fresh_item()
@@ -227,15 +255,17 @@ async def run(joins_wanted: int, groups: int, in_flight: int, rounds: int, workd
     )
     app = TuanBot(settings, api_session=LocalSession(telegram))
     bench = Bench(app, telegram, joins_wanted)
-    e2e_rates, raw_rates, latencies = [], [], []
+    e2e_rates, service_rates, raw_rates, latencies = [], [], [], []
     try:
         await bench.prepare(groups)
         await bench.end_to_end(min(200, joins_wanted), in_flight)  # warm-up: caches, compiled SQL
+        await bench.service(min(200, joins_wanted))
         await bench.raw_sql(min(200, joins_wanted))
         for _ in range(rounds):
             seconds, latency = await bench.end_to_end(joins_wanted, in_flight)
             e2e_rates.append(joins_wanted / seconds)
             latencies += latency
+            service_rates.append(joins_wanted / await bench.service(joins_wanted))
             raw_rates.append(joins_wanted / await bench.raw_sql(joins_wanted))
     finally:
         await app.bot.session.close()
@@ -247,6 +277,7 @@ async def run(joins_wanted: int, groups: int, in_flight: int, rounds: int, workd
         f"SQLite (WAL), {rounds} rounds after a warm-up"
     )
     print("end-to-end joins/s by round: " + ", ".join(f"{r:.0f}" for r in e2e_rates))
+    print("join service joins/s:        " + ", ".join(f"{r:.0f}" for r in service_rates))
     print("raw SQL joins/s by round:    " + ", ".join(f"{r:.0f}" for r in raw_rates))
     print(
         f"per update (waiting in line included): p50 {statistics.median(latencies) * 1000:.1f} ms, "
