@@ -124,3 +124,17 @@ async def test_an_unknown_user_is_saved_from_what_telegram_shows(
     assert context.community is not None
     again = await load_context(session, Profile(42, "New"), -1001, now, reads)
     assert again.user == context.user
+
+
+async def test_a_read_cancelled_before_it_began_cancels_its_askers(
+    engine: AsyncEngine, session: AsyncSession, now: datetime
+) -> None:
+    await make_community(session, now, chat_id=-1001)
+    reads = ContextReads(create_session_factory(engine))
+    asker = asyncio.create_task(reads.read((5, -1001)))
+    await asyncio.sleep(0)  # it has asked
+    await asyncio.sleep(0)  # the read is scheduled, not begun
+    (reading,) = reads._reading
+    reading.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(asker, timeout=5)  # not left waiting for ever

@@ -141,24 +141,28 @@ class ContextReads:
             task = asyncio.create_task(self._answer(part))
             self._reading.add(task)
             task.add_done_callback(self._reading.discard)
+            task.add_done_callback(functools.partial(_give_up, part))
 
     async def _answer(self, asked: dict[ContextKey, list[asyncio.Future[Known]]]) -> None:
         try:
             async with self.session_factory() as session:
                 found = await read_contexts(session, asked.keys())
-        except BaseException as error:  # each asker fails as its own read would have
-            for answers in asked.values():
-                for answer in answers:
-                    if answer.done():
-                        continue
-                    if isinstance(error, asyncio.CancelledError):
-                        answer.cancel()
-                    else:
-                        answer.set_exception(error)
-            if not isinstance(error, Exception):
-                raise
+        except Exception as error:  # each asker fails as its own read would have
+            for answer in _waiting(asked):
+                answer.set_exception(error)
             return
         for key, answers in asked.items():
             for answer in answers:
                 if not answer.done():
                     answer.set_result(found[key])
+
+
+def _give_up(asked: dict[ContextKey, list[asyncio.Future[Known]]], _read: object) -> None:
+    """A read that ended without answering (cancelled as the bot stops, even before it began)
+    cancels whoever still waits for it: nobody is left waiting for ever."""
+    for answer in _waiting(asked):
+        answer.cancel()
+
+
+def _waiting(asked: dict[ContextKey, list[asyncio.Future[Known]]]) -> list[asyncio.Future[Known]]:
+    return [answer for answers in asked.values() for answer in answers if not answer.done()]
