@@ -71,21 +71,21 @@ class WebhookServer:
         if not hmac.compare_digest(given.encode(), self._secret.encode()):
             return web.Response(status=401, text="unauthorized")
         try:
-            update = await request.json()
+            payload = await request.json()
         except ValueError:
             return web.Response(status=400, text="not an update")
-        number = update_id(update)
+        number = update_id(payload)
         if number is None:
             return web.Response(status=400, text="not an update")
         # Stored as sent, read at handling: an update aiogram cannot read is answered 200 and
         # set aside, or Telegram would send it again and again and hold back the ones after it.
         try:
-            new = await self.runner.store([update])
+            new = await self.runner.store([payload])
         except Exception:
             log.exception("could not store update %s; Telegram will retry", number)
             return web.Response(status=500, text="try again")
         if number in new:
-            self.runner.take(update)
+            self.runner.take(payload)
         return web.json_response({})
 
     async def run(self) -> None:
